@@ -1,0 +1,114 @@
+"""Settings from the environment (prefix ``LR_``) and the review.toml loader.
+
+Secrets (API keys, notification URLs) are read only from the environment and are held in
+``Secret`` so that printing settings, logging them or writing them into a report never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livingreview.errors import ConfigError
+
+
+class Secret:
+    """A string that never shows itself in ``str``/``repr``; call ``reveal()`` to use it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"LR_{name}")
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how to reach the APIs. Build with ``Settings.from_env()``."""
+
+    home: Path
+    database_url: str
+    review_file: Path
+    report_dir: Path
+    archive_dir: Path
+    pubmed_base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    crossref_base_url: str = "https://api.crossref.org"
+    openalex_base_url: str = "https://api.openalex.org"
+    europepmc_base_url: str = "https://www.ebi.ac.uk/europepmc/webservices/rest"
+    contact_email: str = "livingreview@example.org"
+    tool_name: str = "livingreview"
+    ncbi_api_key: Secret = field(default_factory=lambda: Secret(""))
+    notify_urls: Secret = field(default_factory=lambda: Secret(""))
+    http_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        home = Path(_env("HOME", os.getcwd())).resolve()
+        data_dir = Path(_env("DATA_DIR", str(home / "data")))
+        values: dict[str, Any] = dict(
+            home=home,
+            database_url=_env("DATABASE_URL", f"sqlite:///{data_dir / 'livingreview.sqlite'}"),
+            review_file=Path(_env("REVIEW_FILE", str(home / "review.toml"))),
+            report_dir=Path(_env("REPORT_DIR", str(home / "reports"))),
+            archive_dir=Path(_env("ARCHIVE_DIR", str(data_dir / "archive"))),
+            pubmed_base_url=_env("PUBMED_BASE_URL", cls.pubmed_base_url),
+            crossref_base_url=_env("CROSSREF_BASE_URL", cls.crossref_base_url),
+            openalex_base_url=_env("OPENALEX_BASE_URL", cls.openalex_base_url),
+            europepmc_base_url=_env("EUROPEPMC_BASE_URL", cls.europepmc_base_url),
+            contact_email=_env("CONTACT_EMAIL", cls.contact_email),
+            ncbi_api_key=Secret(_env("NCBI_API_KEY", "") or ""),
+            notify_urls=Secret(_env("NOTIFY_URLS", "") or ""),
+            http_timeout=float(_env("HTTP_TIMEOUT", str(cls.http_timeout))),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force, for scrubbing text before it is written anywhere."""
+        values = [self.ncbi_api_key.reveal()]
+        values += [u for u in self.notify_urls.reveal().replace(",", " ").split() if u]
+        return [v for v in values if v]
+
+
+def scrub(text: str, settings: Settings) -> str:
+    """Replace every secret value in ``text`` with asterisks."""
+    for secret in settings.secrets():
+        text = text.replace(secret, "**********")
+    return text
+
+
+def load_review(path: Path) -> dict[str, Any]:
+    """Read review.toml; a syntax error names the file, line and column."""
+    try:
+        with open(path, "rb") as handle:
+            review = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{path}: review file not found. Fix: run from the project folder or set LR_REVIEW_FILE"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}. Fix: correct the TOML syntax at that place") from exc
+    for section in ("review", "sources", "eligibility", "alerts", "schedule"):
+        if section not in review:
+            raise ConfigError(
+                f"{path}: missing section [{section}]. Fix: add it (see the project's review.toml)"
+            )
+    return review
