@@ -1,0 +1,92 @@
+"""Candidate duplicate pairs (``Match``) and deduplication within one batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from livingreview.dedup.blocking import batch_pairs
+from livingreview.dedup.cluster import UnionFind
+from livingreview.dedup.rules import DISTINCT, DUPLICATE, MAYBE, decide
+from livingreview.dedup.scoring import score_pairs
+from livingreview.dedup.table import IDENTIFIERS, RecordTable
+from livingreview.records import Record
+
+
+@dataclass(frozen=True)
+class Match:
+    """One candidate duplicate pair.
+
+    ``left`` is the key of the new record (in a batch: the later of the two), ``right`` the key of
+    the record it matched (earlier in the batch, or in the corpus). ``method`` says what matched:
+    ``doi``, ``pmid``, ``pmcid``, ``openalex`` for an identical identifier, ``fuzzy`` otherwise.
+    ``score`` is 1.0 for identifiers, the weighted title/author/journal similarity otherwise.
+    ``zone`` is ``duplicate`` (merge automatically) or ``maybe`` (a person decides).
+    """
+
+    left: str
+    right: str
+    method: str
+    score: float
+    zone: str
+
+
+def pair_matches(
+    a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray
+) -> list[Match]:
+    """Score and decide pairs ``(a[left], b[right])``; the non-distinct ones as Matches.
+
+    Duplicate pairs that would chain two records with conflicting identifiers into one cluster
+    (A~B and B~C where A and C carry different DOIs) are sent to ``maybe``.
+    """
+    if not len(left):
+        return []
+    scores = score_pairs(a, b, left, right)
+    zone, method, score = decide(scores)
+    keep = np.flatnonzero(zone != DISTINCT)
+    zone = _guard_chains(a, b, left, right, zone, score, keep)
+    return [
+        Match(
+            left=str(a.key[left[k]]),
+            right=str(b.key[right[k]]),
+            method=str(method[k]),
+            score=round(float(score[k]), 4),
+            zone=str(zone[k]),
+        )
+        for k in keep
+    ]
+
+
+def _guard_chains(a, b, left, right, zone, score, keep) -> np.ndarray:
+    zone = zone.copy()
+    duplicates = [k for k in keep if zone[k] == DUPLICATE]
+    if not duplicates:
+        return zone
+    sets = UnionFind()
+    order = sorted(duplicates, key=lambda k: -score[k])
+    for k in order:
+        for table, row in ((a, left[k]), (b, right[k])):
+            sets.add(
+                (id(table), int(row)),
+                {name: getattr(table, name)[row] for name in IDENTIFIERS},
+            )
+    for k in order:
+        if not sets.union((id(a), int(left[k])), (id(b), int(right[k]))):
+            zone[k] = MAYBE
+    return zone
+
+
+def dedupe_batch(keyed_records: list[tuple[str, Record]]) -> list[Match]:
+    """Duplicate and maybe-duplicate pairs within one batch of keyed records.
+
+    ``left`` is the later record of each pair in batch order, ``right`` the earlier one.
+    """
+    table = RecordTable.from_records(keyed_records)
+    return dedupe_table(table)
+
+
+def dedupe_table(table: RecordTable) -> list[Match]:
+    """``dedupe_batch`` over an already normalised table."""
+    earlier, later = batch_pairs(table)
+    return pair_matches(table, table, later, earlier)

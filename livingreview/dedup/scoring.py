@@ -1,0 +1,121 @@
+"""Similarity of candidate pairs, one vectorised comparison per field.
+
+Text fields are compared with RapidFuzz's ``process.cpdist`` (element-wise over two aligned
+lists, in C, on all cores). Short coded fields (volume, pages, identifiers) are compared for
+equality with three outcomes: ``AGREE`` (both present and equal), ``CONFLICT`` (both present and
+different) and ``MISSING`` (at least one absent), because a missing value is no evidence either
+way while a conflicting one is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from livingreview.dedup.normalise import journal_similarity
+from livingreview.dedup.table import IDENTIFIERS, RecordTable
+
+AGREE, CONFLICT, MISSING = 1, 0, -1
+
+
+@dataclass
+class PairScores:
+    """Field similarities of candidate pairs ``(a[left], b[right])``, aligned arrays."""
+
+    left: np.ndarray
+    right: np.ndarray
+    title: np.ndarray          # [0, 1]; 0 when either title is missing
+    title_partial: np.ndarray  # [0, 1]: best alignment of the shorter title inside the longer
+    authors: np.ndarray        # [0, 1]; NaN when either author list is missing
+    first_author: np.ndarray   # AGREE / CONFLICT / MISSING
+    journal: np.ndarray        # [0, 1]; NaN when either journal is missing
+    abstract: np.ndarray       # [0, 1]; NaN when either abstract is missing
+    year_gap: np.ndarray       # absolute difference; -1 when either year is missing
+    volume: np.ndarray
+    number: np.ndarray
+    pages: np.ndarray          # AGREE when the first pages agree
+    doi: np.ndarray
+    pmid: np.ndarray
+    pmcid: np.ndarray
+    openalex: np.ndarray
+    same_notice: np.ndarray    # bool: both are the same kind of item (article, erratum, reply ...)
+    short_title: np.ndarray    # bool: either title is too short to identify a work on its own
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    @property
+    def identifier_match(self) -> np.ndarray:
+        return np.any([getattr(self, name) == AGREE for name in IDENTIFIERS], axis=0)
+
+    @property
+    def identifier_conflict(self) -> np.ndarray:
+        return np.any([getattr(self, name) == CONFLICT for name in IDENTIFIERS], axis=0)
+
+
+def _text_similarity(a: np.ndarray, b: np.ndarray, scorer=fuzz.ratio) -> np.ndarray:
+    if not len(a):
+        return np.empty(0, dtype=np.float64)
+    return process.cpdist(list(a), list(b), scorer=scorer, workers=-1).astype(np.float64) / 100
+
+
+def _coded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    present = (a != "") & (b != "")
+    result = np.full(len(a), MISSING, dtype=np.int8)
+    result[present] = np.where(a[present] == b[present], AGREE, CONFLICT)
+    return result
+
+
+def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> PairScores:
+    """Compare row ``left[k]`` of ``a`` with row ``right[k]`` of ``b`` for every k."""
+    title_a, title_b = a.title[left], b.title[right]
+    titled = (title_a != "") & (title_b != "")
+    title = np.where(titled, _text_similarity(title_a, title_b), 0.0)
+    title_partial = np.where(
+        titled, _text_similarity(title_a, title_b, fuzz.partial_ratio), 0.0
+    )
+
+    authors_a, authors_b = a.authors[left], b.authors[right]
+    authored = (authors_a != "") & (authors_b != "")
+    authors = np.full(len(left), np.nan)
+    authors[authored] = _text_similarity(authors_a[authored], authors_b[authored])
+
+    journal_a, journal_b = a.journal[left], b.journal[right]
+    journal = np.full(len(left), np.nan)
+    both = np.flatnonzero((journal_a != "") & (journal_b != ""))
+    journal[both] = [journal_similarity(x, y) for x, y in zip(journal_a[both], journal_b[both])]
+
+    abstract_a, abstract_b = a.abstract[left], b.abstract[right]
+    abstracted = (abstract_a != "") & (abstract_b != "")
+    abstract = np.full(len(left), np.nan)
+    abstract[abstracted] = _text_similarity(abstract_a[abstracted], abstract_b[abstracted])
+
+    year_a, year_b = a.year[left], b.year[right]
+    year_gap = np.where((year_a > 0) & (year_b > 0), np.abs(year_a - year_b), -1)
+
+    short_title = (
+        (np.char.str_len(title_a.astype(str)) < 25) | (np.char.str_len(title_b.astype(str)) < 25)
+    ) if len(left) else np.zeros(0, dtype=bool)
+
+    return PairScores(
+        left=left,
+        right=right,
+        title=title,
+        title_partial=title_partial,
+        authors=authors,
+        first_author=_coded(a.first_author[left], b.first_author[right]),
+        journal=journal,
+        abstract=abstract,
+        year_gap=year_gap,
+        volume=_coded(a.volume[left], b.volume[right]),
+        number=_coded(a.number[left], b.number[right]),
+        pages=_coded(a.first_page[left], b.first_page[right]),
+        doi=_coded(a.doi[left], b.doi[right]),
+        pmid=_coded(a.pmid[left], b.pmid[right]),
+        pmcid=_coded(a.pmcid[left], b.pmcid[right]),
+        openalex=_coded(a.openalex[left], b.openalex[right]),
+        same_notice=a.notice[left] == b.notice[right],
+        short_title=short_title,
+    )
