@@ -58,6 +58,7 @@ class Settings:
     ncbi_api_key: Secret = field(default_factory=lambda: Secret(""))
     notify_urls: Secret = field(default_factory=lambda: Secret(""))
     http_timeout: float = 30.0
+    expectations_dir: Path | None = None  # None: the project's expectations/ folder
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -77,6 +78,7 @@ class Settings:
             ncbi_api_key=Secret(_env("NCBI_API_KEY", "") or ""),
             notify_urls=Secret(_env("NOTIFY_URLS", "") or ""),
             http_timeout=float(_env("HTTP_TIMEOUT", str(cls.http_timeout))),
+            expectations_dir=Path(_env("EXPECTATIONS_DIR")) if _env("EXPECTATIONS_DIR") else None,
         )
         values.update(overrides)
         return cls(**values)

@@ -1,0 +1,51 @@
+# livingreview: the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+BENCH_DATA ?= ../shared/benchmarks
+
+# Prefect, offline and project-local: no telemetry, its own home, time for a fresh database.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED = false
+export DO_NOT_TRACK = 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 60
+
+.PHONY: setup run demo test bench bench-setup bench-dedup bench-screening server clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/.installed  ## create .venv and install the project into it
+
+run: setup  ## initialise the corpus and run one monthly update against the live APIs
+	$(BIN)/livingreview init
+	$(BIN)/livingreview update
+
+demo: setup  ## the same update, offline, against the bundled replay server
+	$(BIN)/livingreview demo
+
+test: setup  ## the whole test suite, offline
+	$(BIN)/python -m pytest -q
+
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench-setup: $(BIN)/.bench-installed
+
+bench: bench-dedup bench-screening  ## benchmarks (numbers, next to the peers run in the same run)
+
+bench-dedup: bench-setup
+	$(BIN)/python benchmarks/dedup.py $(BENCH_DATA)/dedup
+
+bench-screening: bench-setup
+	$(BIN)/python benchmarks/screening.py $(BENCH_DATA)/screening
+
+server: setup  ## a local Prefect server with its UI on http://127.0.0.1:4200
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+clean:
+	rm -rf data/*.sqlite* data/archive data/demo reports .prefect
