@@ -1,0 +1,181 @@
+"""Europe PMC REST ``/search``: ``resultType=core`` JSON, ``cursorMark`` paging.
+
+The window is put in the query as ``CREATION_DATE:[YYYY-MM-DD TO YYYY-MM-DD]`` (the date Europe
+PMC created the record), the Europe PMC counterpart of PubMed's ``[crdt]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+import httpx
+
+from livingreview.config import Settings
+from livingreview.errors import ConfigError, InputError
+from livingreview.records import Record
+from livingreview.sources.client import Archive, RawResponse, RetryPolicy, SourceClient, make_request, redact_request
+from livingreview.sources.harvest import HarvestResult, parse_or_fail, source_client
+from livingreview.sources.markup import markup_to_text
+from livingreview.sources.names import initials_last
+
+log = logging.getLogger("livingreview.sources.europepmc")
+
+SOURCE = "europepmc"
+RATE = 10.0
+PAGE_SIZE = 1000
+DEFAULT_MAX_RECORDS = 10000
+
+
+def windowed_query(query: str, start: date, end: date) -> str:
+    text = " ".join((query or "").split())
+    if not text:
+        raise ConfigError("europepmc: the query is empty. Fix: set the Europe PMC query in review.toml")
+    if start > end:
+        raise ConfigError(f"europepmc: window start {start.isoformat()} is after its end "
+                          f"{end.isoformat()}. Fix: pass the earlier date as start")
+    return f"({text}) AND CREATION_DATE:[{start.isoformat()} TO {end.isoformat()}]"
+
+
+def build_search_request(settings: Settings, query: str, start: date, end: date, *,
+                         cursor_mark: str = "*", page_size: int = PAGE_SIZE) -> httpx.Request:
+    """GET ``{base}/search?query=...&resultType=core&format=json&pageSize=...&cursorMark=...``."""
+    if not isinstance(page_size, int) or not 1 <= page_size <= PAGE_SIZE:
+        raise ConfigError(f"europepmc: page_size={page_size!r} is outside 1..{PAGE_SIZE}. "
+                          f"Fix: choose page_size between 1 and {PAGE_SIZE}")
+    params = [("query", windowed_query(query, start, end)), ("resultType", "core"),
+              ("format", "json"), ("pageSize", str(page_size)), ("cursorMark", cursor_mark),
+              ("email", settings.contact_email)]
+    return make_request("GET", f"{settings.europepmc_base_url.rstrip('/')}/search", params=params,
+                        contact_email=settings.contact_email, timeout=settings.http_timeout)
+
+
+def _authors(result: dict[str, Any]) -> list[str]:
+    listed = (result.get("authorList") or {}).get("author") or []
+    names = []
+    for author in listed:
+        if author.get("collectiveName"):
+            names.append(" ".join(author["collectiveName"].split()))
+        elif author.get("lastName"):
+            given = author.get("firstName") or author.get("initials")
+            names.append(f"{author['lastName']}, {given}" if given else author["lastName"])
+        elif author.get("fullName"):
+            names.append(initials_last(author["fullName"]))
+    if names or not result.get("authorString"):
+        return [n for n in names if n]
+    # "lite" results only have "Surname AB, Surname C." as one string.
+    return [n for n in (initials_last(a.strip().rstrip(".")) for a in
+                        result["authorString"].split(",")) if n]
+
+
+def _year(result: dict[str, Any]) -> int | None:
+    journal = result.get("journalInfo") or {}
+    for value in (result.get("pubYear"), journal.get("yearOfPublication"),
+                  (result.get("firstPublicationDate") or "")[:4]):
+        if value and str(value).isdigit():
+            return int(value)
+    return None
+
+
+def result_to_record(result: dict[str, Any]) -> Record:
+    journal_info = result.get("journalInfo") or {}
+    journal = journal_info.get("journal") or {}
+    book = result.get("bookOrReportDetails") or {}
+    return Record(
+        source=SOURCE,
+        source_id=f"{result.get('source', '')}:{result.get('id', '')}",
+        title=markup_to_text(result.get("title"), labels=False),
+        abstract=markup_to_text(result.get("abstractText")),
+        authors=_authors(result),
+        year=_year(result),
+        journal=journal.get("title") or result.get("journalTitle") or book.get("publisher"),
+        volume=journal_info.get("volume") or result.get("journalVolume"),
+        issue=journal_info.get("issue") or result.get("issue"),
+        pages=result.get("pageInfo"),
+        doi=result.get("doi"),
+        pmid=result.get("pmid"),
+        pmcid=result.get("pmcid"),
+        publication_types=list(dict.fromkeys((result.get("pubTypeList") or {}).get("pubType") or [])),
+        language=result.get("language"),
+        keywords=list(dict.fromkeys((result.get("keywordList") or {}).get("keyword") or [])),
+        mesh_terms=list(dict.fromkeys(
+            h.get("descriptorName") for h in (result.get("meshHeadingList") or {}).get("meshHeading") or []
+            if h.get("descriptorName"))),
+        created_date=result.get("dateOfCreation") or result.get("firstIndexDate"),
+        url=(f"https://europepmc.org/article/{result['source']}/{result['id']}"
+             if result.get("source") and result.get("id") else None),
+    )
+
+
+def _document(json_text: str | bytes, origin: str) -> dict[str, Any]:
+    text = json_text.decode("utf-8") if isinstance(json_text, bytes) else json_text
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped.startswith("{"):
+        kind = "XML (ask for format=json)" if stripped.startswith("<") else repr(stripped[:60])
+        raise InputError(origin, "start of body", f"this is not JSON: {kind}",
+                         "pass a Europe PMC search response fetched with format=json")
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        raise InputError(origin, f"line {exc.lineno}, column {exc.colno}",
+                         f"not valid JSON ({exc.msg})", "the file may be truncated") from None
+    if not isinstance(data, dict) or not isinstance((data.get("resultList") or {}).get("result"), list):
+        message = data.get("errMsg") if isinstance(data, dict) else None
+        raise InputError(origin, "top level", message or "no resultList.result: this is not a "
+                         "Europe PMC search response", "pass a response of /search with format=json")
+    return data
+
+
+def parse_search(json_text: str | bytes, origin: str = "Europe PMC response") -> list[Record]:
+    """Records from a ``/search`` JSON response (``resultList.result``, lite or core)."""
+    data = _document(json_text, origin)
+    return [result_to_record(r) for r in data["resultList"]["result"] if isinstance(r, dict)]
+
+
+parse = parse_search
+
+
+def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str, start: date,
+            end: date, archive: Archive, *, max_records: int = DEFAULT_MAX_RECORDS,
+            page_size: int = PAGE_SIZE, retry: RetryPolicy | None = None) -> HarvestResult:
+    """All results for ``query`` created in the window, paging with ``cursorMark``.
+
+    Paging stops at a short page, a repeated ``nextCursorMark`` (Europe PMC's end marker) or
+    ``max_records``. ``summary`` keys: ``source``, ``start``, ``end``, ``count`` (``hitCount``),
+    ``received``, ``pages``, ``requests``.
+    """
+    build_search_request(settings, query, start, end, page_size=page_size)
+    sender = source_client(client, SOURCE, RATE, settings, retry)
+    records: dict[str, Record] = {}
+    responses = pages = 0
+    count = None
+
+    def counted(raw: RawResponse) -> None:
+        nonlocal responses
+        responses += 1
+        archive(raw)
+
+    cursor = "*"
+    while len(records) < max_records:
+        request = build_search_request(settings, query, start, end, cursor_mark=cursor,
+                                       page_size=page_size)
+        raw = sender.send(request, counted)
+        data = parse_or_fail(_document, raw, redact_request(request, sender.secrets), "search page")
+        pages += 1
+        count = data.get("hitCount", count)
+        results = data["resultList"]["result"]
+        for result in results:
+            if len(records) >= max_records:
+                break
+            record = result_to_record(result)
+            records.setdefault(record.source_id, record)
+        next_cursor = data.get("nextCursorMark")
+        if len(results) < page_size or not next_cursor or next_cursor == cursor:
+            break
+        cursor = next_cursor
+    summary = {"source": SOURCE, "start": start.isoformat(), "end": end.isoformat(),
+               "count": count, "received": len(records), "pages": pages, "requests": responses}
+    return HarvestResult(source=SOURCE, records=list(records.values()), summary=summary,
+                         responses=responses)
