@@ -13,7 +13,7 @@ merging keeps all identifiers and all source hits, it only points them at one ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -66,48 +66,54 @@ class UnionFind:
 
 @dataclass
 class Clusters:
-    """The outcome of clustering: groups with their canonical key, and the refused pairs."""
+    """The outcome of clustering: groups of two or more, canonical key first, and refused pairs.
+
+    Records in no group are their own canonical record (``canonical_of`` returns them as given).
+    """
 
     groups: list[list[str]]                        # each group: canonical key first
-    canonical: dict[str, str]                      # member key -> canonical key (all members)
+    canonical: dict[str, str]                      # member key -> canonical key (grouped only)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
-    def duplicate_groups(self) -> list[list[str]]:
-        """Groups of two or more records."""
-        return [g for g in self.groups if len(g) > 1]
+    def canonical_of(self, key: str) -> str:
+        return self.canonical.get(key, key)
 
 
 def build_clusters(
-    keys: Sequence[str],
     pairs: Iterable[tuple[str, str, float]],
     identifiers: Mapping[str, Mapping[str, str]] | None = None,
     completeness: Mapping[str, int] | None = None,
+    position: Mapping[str, int] | None = None,
 ) -> Clusters:
-    """Cluster ``keys`` along duplicate ``pairs`` (left, right, score).
+    """Cluster records along duplicate ``pairs`` (left key, right key, score).
 
     ``identifiers`` maps a key to its identifiers (``{"doi": ..., "pmid": ...}``) for the
-    conflict guard; ``completeness`` to how many fields it fills, for the canonical choice. The
-    order of ``keys`` breaks ties: earlier keys become canonical.
+    conflict guard; ``completeness`` to how many fields it fills, for the canonical choice;
+    ``position`` to its place in the corpus (earlier wins a tie; by default the order keys first
+    appear in ``pairs``, right before left, since ``right`` is the earlier record).
     """
     identifiers = identifiers or {}
     completeness = completeness or {}
-    position = {key: i for i, key in enumerate(keys)}
+    first_seen: dict[str, int] = {}
     sets = UnionFind()
-    for key in keys:
-        sets.add(key, identifiers.get(key))
     refused = []
-    for left, right, _score in sorted(pairs, key=lambda p: -p[2]):
-        for key in (left, right):
-            if key not in position:
-                position[key] = len(position)
+    pairs = list(pairs)
+    for left, right, _score in pairs:
+        for key in (right, left):
+            if key not in first_seen:
+                first_seen[key] = len(first_seen)
                 sets.add(key, identifiers.get(key))
+    rank = (lambda k: position[k]) if position is not None else first_seen.__getitem__
+    for left, right, _score in sorted(pairs, key=lambda p: -p[2]):
         if not sets.union(left, right):
             refused.append((left, right))
     groups, canonical = [], {}
     for members in sets.groups().values():
-        members.sort(key=lambda k: (-completeness.get(k, 0), position[k]))
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda k: (-completeness.get(k, 0), rank(k)))
         groups.append(members)
         for member in members:
             canonical[member] = members[0]
-    groups.sort(key=lambda g: position[g[0]])
+    groups.sort(key=lambda g: min(rank(k) for k in g))
     return Clusters(groups=groups, canonical=canonical, refused=refused)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from livingreview.dedup.blocking import batch_pairs
-from livingreview.dedup.cluster import UnionFind
+from livingreview.dedup.cluster import Clusters, UnionFind, build_clusters
 from livingreview.dedup.rules import DISTINCT, DUPLICATE, MAYBE, decide
 from livingreview.dedup.scoring import score_pairs
 from livingreview.dedup.table import IDENTIFIERS, RecordTable
@@ -90,3 +90,21 @@ def dedupe_table(table: RecordTable) -> list[Match]:
     """``dedupe_batch`` over an already normalised table."""
     earlier, later = batch_pairs(table)
     return pair_matches(table, table, later, earlier)
+
+
+def cluster_table(table: RecordTable, matches: list[Match] | None = None) -> Clusters:
+    """Clusters of a table's records along its duplicate matches (maybe pairs stay apart)."""
+    if matches is None:
+        matches = dedupe_table(table)
+    duplicates = [(m.left, m.right, m.score) for m in matches if m.zone == DUPLICATE]
+    involved = {key for left, right, _ in duplicates for key in (left, right)}
+    rows = {key: row for row, key in enumerate(table.key.tolist()) if key in involved}
+    return build_clusters(
+        duplicates,
+        identifiers={
+            key: {name: getattr(table, name)[row] for name in IDENTIFIERS}
+            for key, row in rows.items()
+        },
+        completeness={key: int(table.completeness[row]) for key, row in rows.items()},
+        position=rows,
+    )

@@ -26,6 +26,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rapidfuzz import fuzz
+
 _TAG = re.compile(r"<[^>]{1,40}>")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _GREEK = {
@@ -45,6 +47,7 @@ _TRUNCATED_NOTE = re.compile(
     re.I,
 )
 _WRAPPED = re.compile(r"^\s*\[(.*)\]\W*$", re.S)
+_EMBASE_NOTE = re.compile(r"\s*\((?:multiple letters|letter|abstract)\)\W*$", re.I)
 
 
 def ascii_fold(text: str) -> str:
@@ -58,7 +61,7 @@ def strip_title_notes(title: str) -> str:
     """Remove database notes appended to a title and unwrap a bracketed translated title."""
     text = html.unescape(_TAG.sub(" ", title)).strip()
     for _ in range(6):
-        stripped = _TRUNCATED_NOTE.sub("", _TRAILING_NOTE.sub("", text))
+        stripped = _EMBASE_NOTE.sub("", _TRUNCATED_NOTE.sub("", _TRAILING_NOTE.sub("", text)))
         if stripped == text or not stripped.strip(" .[]"):
             break
         text = stripped
@@ -86,11 +89,22 @@ _NOTICE = re.compile(
 )
 
 
+# Web of Science writes a correction as the corrected title plus a citation of the original:
+# "... (vol 85, pg 553, 2010)"; EMBASE as "... (New England Journal of Medicine (2009) 360
+# (542-544))". After normalisation these read "vol 85 pg 553 2010" and "... 2009 360 542 544".
+_CITED_ORIGINAL = re.compile(r"(?:\bvol \d+ pg \d+(?: \d{4})?$|\b(?:19|20)\d\d \d+ \d+(?: \d+)?$)")
+
+
+def strip_cited_original(normalised_title: str) -> str:
+    """A correction's title without the citation of the corrected article."""
+    return _CITED_ORIGINAL.sub("", normalised_title).strip()
+
+
 def notice_kind(normalised_title: str) -> str:
     """``"erratum"``, ``"reply"``... when the title marks a notice about another article, else ``""``."""
     match = _NOTICE.match(normalised_title)
     if not match:
-        return ""
+        return "erratum" if _CITED_ORIGINAL.search(normalised_title) else ""
     word = match.group(0).split()[-1]
     return {
         "errata": "erratum", "corrigendum": "erratum", "corrigenda": "erratum",
@@ -135,27 +149,69 @@ def _fold_name(text: str) -> str:
     return _NON_ALNUM.sub("", ascii_fold(text))
 
 
-def author_surname(author: str) -> str:
-    """The surname of one author string, folded (``O'Dell, M. W.`` -> ``odell``).
+_PLACEHOLDER_NAMES = re.compile(
+    r"(?:,\s*)?\b(?:null|et al\.?|n/a|anonymous|anon\.?|unknown|no authorship indicated)(?=\s|,|$)",
+    re.I,
+)
 
-    Handles ``Last, Given``, ``Last FG``, ``F. Last``, ``Given Last``; a collective name is kept
-    whole.
+
+# Name particles shared by unrelated people ("de", "van"): not evidence of the same person.
+_PARTICLES = frozenset("de da del della di van von der den le la du dos das el al bin ben mc st".split())
+
+
+def parse_author(author: str) -> tuple[str, list[str], str]:
+    """(surname, name words, initials) of one author string, folded.
+
+    Handles ``Last, Given``, ``Last FG``, ``F. Last``, ``Given Last`` and collective names
+    (kept whole as the surname). The name words are every folded word of two or more letters,
+    plus the surname joined up, so that ``Le Quintrec, M.`` and ``Le, Quintrec M.`` share one.
     """
-    author = author.strip().strip(".,")
+    author = _PLACEHOLDER_NAMES.sub("", author).strip().strip(".,;")
     if not author:
-        return ""
+        return "", [], ""
     if _COLLECTIVE_WORDS.search(author):
-        return _fold_name(author)
+        name = _fold_name(author)
+        return name, [name], ""
     if "," in author:
-        return _fold_name(author.split(",", 1)[0])
-    tokens = author.replace(".", ". ").split()
-    is_initial = [bool(_INITIALS.match(t)) for t in tokens]
-    if len(tokens) > 1 and is_initial[-1]:
-        # "Lewis G. F." / "Lewis GF": surname first, initials after
-        return _fold_name(" ".join(t for t, i in zip(tokens, is_initial) if not i))
-    if len(tokens) > 1 and is_initial[0]:
-        return _fold_name(" ".join(t for t, i in zip(tokens, is_initial) if not i))
-    return _fold_name(tokens[-1])
+        family, given = author.split(",", 1)
+        family_words = family.split()
+        given_tokens = given.replace(".", ". ").split()
+    else:
+        tokens = author.replace(".", ". ").split()
+        is_initial = [bool(_INITIALS.match(t)) for t in tokens]
+        if len(tokens) > 1 and (is_initial[-1] or is_initial[0]):
+            # "Lewis G. F." / "Lewis GF" / "G. F. Lewis": the initials are the given name
+            family_words = [t for t, i in zip(tokens, is_initial) if not i]
+            given_tokens = [t for t, i in zip(tokens, is_initial) if i]
+        else:
+            family_words, given_tokens = tokens[-1:], tokens[:-1]
+    surname = _fold_name(" ".join(family_words))
+    words = {_fold_name(w) for w in family_words + given_tokens}
+    words = {w for w in words if len(w) >= 2 and w not in _PARTICLES}
+    if surname:
+        words.add(surname)
+    initials = "".join(
+        _fold_name(part)[:1]
+        for token in given_tokens
+        for part in re.split(r"[-.]", token)
+        if _fold_name(part)
+    )
+    if not surname and words:
+        surname = sorted(words)[0]
+    return surname, sorted(words), initials
+
+
+def author_surname(author: str) -> str:
+    """The surname of one author string, folded (``O'Dell, M. W.`` -> ``odell``)."""
+    return parse_author(author)[0]
+
+
+def _author_items(authors: list[str] | str | None, limit: int) -> list[str]:
+    if not authors:
+        return []
+    if isinstance(authors, str):
+        authors = split_authors(authors)
+    return [a for a in authors if a and a.strip()][:limit]
 
 
 def normalise_author_list(authors: list[str] | str | None, limit: int = 8) -> str:
@@ -163,17 +219,67 @@ def normalise_author_list(authors: list[str] | str | None, limit: int = 8) -> st
 
     Accepts a list (as ``Record.authors`` holds) or one raw field; idempotent on its own output.
     """
-    if not authors:
-        return ""
-    if isinstance(authors, str):
-        if _NORMALISED_AUTHORS.match(authors):
-            return authors
-        authors = split_authors(authors)
-    surnames = [author_surname(a) for a in authors[:limit]]
+    if isinstance(authors, str) and _NORMALISED_AUTHORS.match(authors):
+        return authors
+    surnames = [parse_author(a)[0] for a in _author_items(authors, limit)]
     return " ".join(s for s in surnames if s)
 
 
 _NORMALISED_AUTHORS = re.compile(r"^[a-z0-9]+(?: [a-z0-9]+)*$")
+
+
+def author_keys(authors: list[str] | str | None, limit: int = 8) -> str:
+    """The first ``limit`` authors as ``surname words initials`` triples for list comparison.
+
+    Format: authors joined by ``|``, each ``surname/word word/initials``. See
+    ``author_list_similarity``.
+    """
+    parts = []
+    for author in _author_items(authors, limit):
+        surname, words, initials = parse_author(author)
+        if surname:
+            parts.append(f"{surname}/{' '.join(words)}/{initials}")
+    return "|".join(parts)
+
+
+def _same_author(a: tuple[str, set[str], str], b: tuple[str, set[str], str]) -> float:
+    surname_a, words_a, initials_a = a
+    surname_b, words_b, initials_b = b
+    if surname_a == surname_b or surname_a in words_b or surname_b in words_a:
+        return 1.0
+    if min(len(surname_a), len(surname_b)) >= 5 and fuzz.ratio(surname_a, surname_b) >= 88:
+        return 1.0  # a typo or transliteration: "Jammal"/"Jamal", "Kroller"/"Kroeller"
+    if initials_a and initials_b and surname_a[0] == initials_b[0] and surname_b[0] == initials_a[0]:
+        return 0.5  # given and family name swapped, both abbreviated: "Tong, H" / "Hua, T"
+    return 0.0
+
+
+def _parse_keys(keys: str) -> list[tuple[str, set[str], str]]:
+    out = []
+    for item in keys.split("|"):
+        surname, words, initials = (item.split("/") + ["", ""])[:3]
+        out.append((surname, set(words.split()), initials))
+    return out
+
+
+@lru_cache(maxsize=262144)
+def author_list_similarity(a: str, b: str) -> float:
+    """Share of the shorter author list found at the same place (give or take one) in the other.
+
+    Tolerates what exports do to author lists: truncation (``Stringer, A. Y.`` against
+    ``Stringer, A. Y.; Small, S. K.``), a collective author appended, a dropped author, given and
+    family names swapped (``Ching-yi, Wu``), compound surnames split (``Le, Quintrec M.``).
+    """
+    if not a or not b:
+        return 0.0
+    list_a, list_b = _parse_keys(a), _parse_keys(b)
+    if len(list_a) > len(list_b):
+        list_a, list_b = list_b, list_a
+    total = 0.0
+    for position, author in enumerate(list_a):
+        window = list_b[max(0, position - 1): position + 2]
+        total += max(_same_author(author, other) for other in window)
+    return total / len(list_a)
 
 
 # ---------------------------------------------------------------- journal
@@ -257,7 +363,10 @@ def normalise_volume(value: object) -> str:
     """The volume number's digits (``"7 (Suppl 2)"`` -> ``"7"``); ``""`` when there are none."""
     if value is None:
         return ""
-    match = _DIGITS.search(str(value))
+    text = str(value)
+    if ")" in text and "(" not in text:
+        return ""  # the tail of "(Suppl 1)" left in the field by a broken export
+    match = _DIGITS.search(text)
     return str(int(match.group(0))) if match else ""
 
 
@@ -282,37 +391,65 @@ def normalise_number(value: object) -> str:
     return str(int(numbers[0]))
 
 
+_PAGE = re.compile(r"^([a-z]*)(\d+)([a-z]*)$")
+
+
+def issue_part(number: str) -> str:
+    """The issue of a normalised number without its supplement (``"3s1"`` -> ``"3"``)."""
+    return number.split("s", 1)[0]
+
+
 def normalise_pages(value: object) -> str:
     """Page range as ``first-last`` with the last page written out in full.
 
     ``"457-68"`` -> ``"457-468"``, ``"47--65"`` -> ``"47-65"``, ``"e1-e8"`` -> ``"e1-e8"``,
-    ``"1899-1899"`` -> ``"1899"``, an article number stays as it is.
+    ``"1899-1899"`` -> ``"1899"``, ``"532, 534-536, 538-540"`` -> ``"532-540"``; an article
+    number stays as it is.
     """
     if value is None:
         return ""
     text = ascii_fold(str(value)).strip().replace(" ", "")
     text = re.sub(r"[-\u2013\u2014]+", "-", text)
-    text = re.sub(r"^pp?\.?", "", text)
-    parts = text.split("-")
-    first = parts[0].strip(".")
+    text = re.sub(r"^pp?\.(?=\w)", "", text)
+    items = [item for item in re.split(r"[,;]", text) if item]
+    if not items:
+        return ""
+    first = items[0].split("-")[0].strip(".")
+    last = items[-1].split("-")[-1].strip(".") if ("-" in items[-1] or len(items) > 1) else ""
     if not first:
         return ""
-    if len(parts) < 2 or not parts[1]:
+    if not last or last == first:
         return first
-    last = parts[1].strip(".")
-    prefix = re.match(r"^([a-z]*)(\d+)([a-z]*)$", first)
-    suffix = re.match(r"^([a-z]*)(\d+)([a-z]*)$", last)
-    if prefix and suffix:
-        head, start, tail = prefix.groups()
-        end = suffix.group(2)
-        if len(end) < len(start):
-            end = start[: len(start) - len(end)] + end
-        last = (suffix.group(1) or head) + end + (suffix.group(3) or tail)
+    start, end = _PAGE.match(first), _PAGE.match(last)
+    if start and end:
+        head, begin, tail = start.groups()
+        finish = end.group(2)
+        if len(finish) < len(begin):
+            finish = begin[: len(begin) - len(finish)] + finish
+        last = (end.group(1) or head) + finish + (end.group(3) or tail)
     if last == first:
         return first
     return f"{first}-{last}"
 
 
+def page_span(pages: str) -> tuple[str, int, int]:
+    """(kind, first, last) of a normalised page range.
+
+    ``kind`` is the letter prefix (``e``, ``s``, ``c``), ``""`` for plain numbers and ``"?"`` for
+    a range that starts with no number (``"t-71"``, ``"suppl-41"``: mangled by an exporter);
+    ``last`` is as written, so it may be below ``first`` in a mistyped range.
+    """
+    if not pages:
+        return "", -1, -1
+    first, _, last = pages.partition("-")
+    start, end = _PAGE.match(first), _PAGE.match(last or first)
+    if not start:
+        return "?", -1, -1
+    kind, begin = start.group(1), int(start.group(2)[:9])
+    return kind, begin, int(end.group(2)[:9]) if end else begin
+
+
 def first_page(pages: str) -> str:
-    """The first page of a normalised page range."""
-    return pages.split("-", 1)[0]
+    """The first page of a normalised page range; ``""`` when it holds no number."""
+    first = pages.split("-", 1)[0]
+    return first if _DIGITS.search(first) else ""

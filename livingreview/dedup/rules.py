@@ -36,18 +36,22 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     s = scores
     n = len(s)
-    title, authors, journal = s.title, np.nan_to_num(s.authors, nan=-1.0), s.journal
+    title, partial = s.title, s.title_partial
+    authors = np.nan_to_num(s.authors, nan=-1.0)
     has_authors = authors >= 0
-    has_journal = ~np.isnan(journal)
-    journal_ok = np.nan_to_num(journal, nan=0.0) >= 0.9
+    journal = np.nan_to_num(s.journal, nan=-1.0)
+    journal_ok = journal >= 0.9
+    journal_conflict = (journal >= 0) & (journal < 0.5)
     gap = s.year_gap
     same_year = gap == 0
     near_year = (gap >= 0) & (gap <= 1)
     year_ok = (gap == -1) | near_year
 
-    vol_agree, page_agree = s.volume == AGREE, s.pages == AGREE
-    vol_conflict, page_conflict = s.volume == CONFLICT, s.pages == CONFLICT
-    number_conflict = s.number == CONFLICT
+    vol_agree, page_agree, issue_agree = s.volume == AGREE, s.pages == AGREE, s.number == AGREE
+    # Supplements scatter their numbering over volume and issue ("v1" for "v128 n3 Suppl 1").
+    vol_conflict = (s.volume == CONFLICT) & ~s.supplement
+    page_conflict = s.pages == CONFLICT
+    issue_conflict = (s.number == CONFLICT) & ~s.supplement
     locator_conflict = vol_conflict | page_conflict
     locator_agree = vol_agree & page_agree
     abstract_agree = np.nan_to_num(s.abstract, nan=0.0) >= 0.9
@@ -58,6 +62,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # Corroboration beyond title and authors: a year gap of one is only accepted with it.
     corroborated = locator_agree | (journal_ok & ~locator_conflict) | abstract_agree
     year_fits = same_year | (near_year & corroborated) | ((gap == -1) & corroborated)
+    same_issue = journal_ok & vol_agree & (issue_agree | (s.number_full == AGREE)) & same_year
 
     fuzzy = (
         # Near-identical title and authors, nothing contradicting.
@@ -70,29 +75,46 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         | (title >= 0.97) & ~has_authors & same_year & journal_ok & ~locator_conflict
         | (title >= 0.97) & ~has_authors & same_year & locator_agree
         # One title is the other plus a subtitle or a translation.
-        | (s.title_partial >= 0.97) & (title >= 0.7) & (authors >= 0.95) & locator_agree
-          & same_year
+        | (partial >= 0.97) & (title >= 0.7) & (authors >= 0.95) & locator_agree & same_year
+        | (partial >= 0.97) & (title >= 0.85) & (authors >= 0.95) & same_issue
+          & ~page_conflict
+        # One article listed twice in one issue with different pages (abstract books do this):
+        # the same long title and the same several authors in the same issue.
+        | (title >= 0.97) & (authors >= 0.95) & s.authors_known & same_issue & ~s.short_title
     )
-    short_ok = ~s.short_title | locator_agree
-    vetoed = id_conflict | ~s.same_notice | ~short_ok | (number_conflict & ~locator_agree)
+    # A short title ("Editorial", "Coronary artery disease") identifies nothing by itself.
+    short_ok = ~s.short_title | locator_agree | (same_issue & (authors >= 0.95) & s.authors_known
+                                                 & ~page_conflict)
+    vetoed = (
+        id_conflict
+        | ~s.same_notice
+        | ~short_ok
+        | (issue_conflict & ~locator_agree)
+        # "Part 1"/"Part 2", "HPV 16"/"HPV 18": different numbers make different works, unless
+        # volume, page and authors show one work with a typo in its title.
+        | s.numbers_differ & ~(locator_agree & (authors >= 0.9))
+    )
     duplicate_fuzzy = fuzzy & ~vetoed & ~id_match
 
     # Identifiers: the same DOI/PMID is a duplicate unless another identifier conflicts, the
     # item kinds differ (an erratum given its article's DOI), or the titles clearly disagree.
-    titles_known = s.title > 0
+    titles_known = title > 0
     identifier_doubt = id_conflict | ~s.same_notice | (titles_known & (title < 0.6))
     duplicate_id = id_match & ~identifier_doubt
+    # A DOI shared by records with unrelated titles and authors is the DOI of a whole
+    # supplement or issue, not of either record.
+    container_identifier = id_match & titles_known & (title < 0.6) & (authors < 0.5)
 
     close = (
-        (title >= 0.85) & ((authors >= 0.5) | ~has_authors)
-        | (title >= 0.9)
-        | (s.title_partial >= 0.95) & (authors >= 0.8)
+        (title >= 0.9) & ((authors >= 0.5) | ~has_authors)
+        | (title >= 0.85) & (authors >= 0.8)
+        | (partial >= 0.95) & (authors >= 0.8)
         | (authors >= 0.9) & locator_agree & near_year
-    )
+    ) & ~(journal_conflict & ~near_year)
     maybe = (
-        (id_match & identifier_doubt)
+        (id_match & identifier_doubt & ~container_identifier)
         | (fuzzy & vetoed & ~id_match)
-        | (close & ~duplicate_fuzzy & ~id_match & year_ok & s.same_notice)
+        | (close & ~duplicate_fuzzy & ~id_match & year_ok)
     )
 
     zone = np.full(n, DISTINCT, dtype=object)
@@ -107,7 +129,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts = np.vstack([
         title,
         np.where(has_authors, authors, title),
-        np.where(has_journal, np.nan_to_num(journal), title),
+        np.where(journal >= 0, journal, title),
     ])
     score = np.clip(weights @ parts, 0.0, 1.0)
     score = np.where(id_match, 1.0, score)

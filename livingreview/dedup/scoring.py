@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from livingreview.dedup.normalise import journal_similarity
+from livingreview.dedup.normalise import author_list_similarity, journal_similarity
 from livingreview.dedup.table import IDENTIFIERS, RecordTable
 
 AGREE, CONFLICT, MISSING = 1, 0, -1
@@ -35,13 +35,17 @@ class PairScores:
     year_gap: np.ndarray       # absolute difference; -1 when either year is missing
     volume: np.ndarray
     number: np.ndarray
-    pages: np.ndarray          # AGREE when the first pages agree
+    pages: np.ndarray          # AGREE: same first page; CONFLICT: disjoint ranges of one kind
+    number_full: np.ndarray    # issue with its supplement part ("3s1"), AGREE/CONFLICT/MISSING
+    supplement: np.ndarray     # bool: either is in a supplement (its volume/issue are unreliable)
     doi: np.ndarray
     pmid: np.ndarray
     pmcid: np.ndarray
     openalex: np.ndarray
     same_notice: np.ndarray    # bool: both are the same kind of item (article, erratum, reply ...)
     short_title: np.ndarray    # bool: either title is too short to identify a work on its own
+    numbers_differ: np.ndarray  # bool: the titles hold different numbers ("part 1", "HPV 16")
+    authors_known: np.ndarray  # bool: both list at least two authors
 
     def __len__(self) -> int:
         return len(self.left)
@@ -68,6 +72,25 @@ def _coded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return result
 
 
+def _pages(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """AGREE on the same first page; CONFLICT only for disjoint ranges of the same kind.
+
+    Ranges that overlap ("488" inside "487-488"), share a last page (a typo in the first), or are
+    of different kinds (an e-locator "c1804" against print pages "1014") are no evidence.
+    """
+    kind_a, kind_b = a.page_kind[left], b.page_kind[right]
+    first_a, first_b = a.page_first[left], b.page_first[right]
+    last_a, last_b = a.page_last[left], b.page_last[right]
+    known = (first_a >= 0) & (first_b >= 0) & (kind_a == kind_b)
+    same_first = a.first_page[left] == b.first_page[right]
+    overlap = (np.maximum(first_a, first_b)
+               <= np.minimum(np.maximum(first_a, last_a), np.maximum(first_b, last_b)))
+    result = np.full(len(left), MISSING, dtype=np.int8)
+    result[known & ~overlap & (last_a != last_b)] = CONFLICT
+    result[known & same_first] = AGREE
+    return result
+
+
 def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> PairScores:
     """Compare row ``left[k]`` of ``a`` with row ``right[k]`` of ``b`` for every k."""
     title_a, title_b = a.title[left], b.title[right]
@@ -81,6 +104,16 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
     authored = (authors_a != "") & (authors_b != "")
     authors = np.full(len(left), np.nan)
     authors[authored] = _text_similarity(authors_a[authored], authors_b[authored])
+    # The surname string misjudges damaged lists (truncated, swapped names, a group appended);
+    # the slower list comparison runs only where it can change a decision.
+    recheck = np.flatnonzero(authored & (authors < 0.95) & (title >= 0.7))
+    if len(recheck):
+        keys_a, keys_b = a.author_keys[left[recheck]], b.author_keys[right[recheck]]
+        listed = np.fromiter(
+            (author_list_similarity(x, y) for x, y in zip(keys_a, keys_b)),
+            dtype=np.float64, count=len(recheck),
+        )
+        authors[recheck] = np.maximum(authors[recheck], listed)
 
     journal_a, journal_b = a.journal[left], b.journal[right]
     journal = np.full(len(left), np.nan)
@@ -110,12 +143,16 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         abstract=abstract,
         year_gap=year_gap,
         volume=_coded(a.volume[left], b.volume[right]),
-        number=_coded(a.number[left], b.number[right]),
-        pages=_coded(a.first_page[left], b.first_page[right]),
+        number=_coded(a.issue[left], b.issue[right]),
+        number_full=_coded(a.number[left], b.number[right]),
+        pages=_pages(a, b, left, right),
+        supplement=(a.supplement[left] > 0) | (b.supplement[right] > 0),
         doi=_coded(a.doi[left], b.doi[right]),
         pmid=_coded(a.pmid[left], b.pmid[right]),
         pmcid=_coded(a.pmcid[left], b.pmcid[right]),
         openalex=_coded(a.openalex[left], b.openalex[right]),
         same_notice=a.notice[left] == b.notice[right],
         short_title=short_title,
+        numbers_differ=a.title_numbers[left] != b.title_numbers[right],
+        authors_known=(a.author_count[left] >= 2) & (b.author_count[right] >= 2),
     )
