@@ -1,0 +1,123 @@
+"""Planning and running one source's harvest for a window, and the local Boolean post-filter.
+
+The watermark of a source is the last day it was harvested successfully; the next window starts
+a few days before it (``overlap_days``; deduplication absorbs the overlap) and, on the first
+run, at the published search's cut-off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Callable
+
+import httpx
+from sqlalchemy.orm import Session
+
+from livingreview.config import Settings
+from livingreview.errors import ConfigError
+from livingreview.records import Record
+from livingreview.store.runs import watermark
+
+KNOWN_SOURCES = ("pubmed", "crossref", "openalex", "europepmc")
+
+
+@dataclass(frozen=True)
+class Window:
+    source: str
+    start: date
+    end: date
+
+
+@dataclass
+class SourceHarvest:
+    source: str
+    window: Window
+    records: list[Record]
+    summary: dict[str, Any] = field(default_factory=dict)
+    filtered_out: int = 0
+
+
+def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> list[str]:
+    enabled = list(review["sources"].get("enabled", []))
+    unknown = [s for s in enabled + list(only or []) if s not in KNOWN_SOURCES]
+    if unknown:
+        raise ConfigError(f"unknown source(s) {unknown}. Fix: use some of {list(KNOWN_SOURCES)}")
+    if only:
+        missing = [s for s in only if s not in enabled]
+        if missing:
+            raise ConfigError(f"source(s) {missing} are not enabled in review.toml [sources]. "
+                              "Fix: add them to `enabled` or choose from " + str(enabled))
+        return list(only)
+    return enabled
+
+
+def plan_windows(session: Session, review: dict[str, Any], sources: list[str], *,
+                 since: date | None = None, until: date | None = None,
+                 today: date | None = None) -> list[Window]:
+    end = until or today or date.today()
+    cutoff = review["review"]["baseline_cutoff"]
+    overlap = timedelta(days=int(review["schedule"].get("overlap_days", 0)))
+    windows = []
+    for source in sources:
+        mark = watermark(session, source)
+        start = since or (mark - overlap if mark else cutoff)
+        if start > end:
+            raise ConfigError(f"{source}: window start {start} is after its end {end}. "
+                              "Fix: give --since before --until")
+        windows.append(Window(source, start, end))
+    return windows
+
+
+def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+    return {block: re.compile("|".join(f"(?:{p})" for p in items), re.IGNORECASE)
+            for block, items in patterns.items()}
+
+
+def post_filter(record: Record, patterns: dict[str, list[str]]) -> tuple[bool, list[str]]:
+    """Table 1 as regular expressions (P AND C AND S) for sources without Boolean search.
+
+    A record without an abstract cannot show the C block; it is kept, flagged
+    ``needs_abstract``, when the title shows P and the title or journal shows S.
+    """
+    blocks = _compile(patterns)
+    title, abstract, journal = record.title or "", record.abstract or "", record.journal or ""
+    if not abstract:
+        keep = bool(blocks["P"].search(title)) and bool(blocks["S"].search(f"{title} {journal}"))
+        return keep, ["needs_abstract"] if keep else []
+    text = f"{title} {abstract}"
+    keep = all(blocks[b].search(text if b != "S" else f"{text} {journal}") for b in ("P", "C", "S"))
+    return keep, []
+
+
+def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
+                   http: httpx.Client, archive: Callable[[Any], None]) -> SourceHarvest:
+    """Query one source for its window; every response is archived before it is parsed."""
+    from livingreview.sources import crossref, pubmed
+
+    config = review["sources"].get(window.source, {})
+    if window.source == "pubmed":
+        result = pubmed.harvest(http, settings, config["query"], window.start, window.end, archive,
+                                batch_size=int(config.get("batch_size", 200)))
+        return SourceHarvest("pubmed", window, result.records, result.summary)
+    if window.source == "crossref":
+        # Two passes (search-strategy.md part c): created-date finds new DOIs, index-date finds
+        # works whose metadata (an abstract, say) arrived after first deposit.
+        records: dict[str, Record] = {}
+        summaries = {}
+        for date_field in config.get("date_fields", ["created"]):
+            result = crossref.harvest(http, settings, config["queries"], window.start, window.end,
+                                      archive, max_per_query=int(config.get("max_per_query", 1000)),
+                                      rows=int(config.get("rows", 200)), date_field=date_field,
+                                      from_pub_date=config.get("from_pub_date"))
+            summaries[date_field] = result.summary
+            for record in result.records:
+                records.setdefault(record.doi or record.source_id, record)
+        # What the post-filter drops stays in the raw archive and is counted, never stored as a
+        # candidate: it did not match the review's search strategy.
+        kept = [r for r in records.values() if post_filter(r, config["post_filter"])[0]]
+        return SourceHarvest("crossref", window, kept, {"passes": summaries},
+                             filtered_out=len(records) - len(kept))
+    raise ConfigError(f"{window.source}: harvesting is not available yet. "
+                      f"Fix: enable only pubmed and crossref in review.toml [sources]")
