@@ -109,6 +109,11 @@ def _order_key(event: Any) -> tuple:
     return (_utc(getattr(event, "decided_at", None)), event.id or 0)
 
 
+def vote_order(vote: Vote) -> tuple:
+    """Sort key of votes: decision time, then the order they were stored in."""
+    return (_utc(vote.decided_at), vote.decision_id)
+
+
 def standing_votes(events: Iterable[Any]) -> dict[str, Vote]:
     """Each reviewer's latest decision still standing after undos (one record, one stage)."""
     stacks: dict[str, list[Vote]] = defaultdict(list)
@@ -138,7 +143,7 @@ def stage_outcome(events: Iterable[Any], reviewers_required: int = 1) -> StageOu
     resolutions = [v for v in standing.values() if v.resolution]
     votes = {r: v for r, v in standing.items() if not v.resolution}
     if resolutions:
-        latest = max(resolutions, key=lambda v: (_utc(v.decided_at), v.decision_id))
+        latest = max(resolutions, key=vote_order)
         return StageOutcome(latest.decision, latest.reason_code, votes, latest)
     human = [v for v in votes.values() if not v.automatic]
     deciding = human or list(votes.values())
