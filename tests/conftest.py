@@ -4,6 +4,11 @@ once per session, only by tests that run flows)."""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,6 +33,54 @@ def store_url(tmp_path: Path) -> str:
     from livingreview.store.database import upgrade
 
     url = f"sqlite:///{tmp_path / 'livingreview.sqlite'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (initdb + pg_ctl as the postgres user)."""
+    initdb, pg_ctl, runuser = (shutil.which(n) for n in ("initdb", "pg_ctl", "runuser"))
+    if not (initdb and pg_ctl and runuser) or os.geteuid() != 0:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) or root for runuser not available")
+    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="livingreview-pg-"))
+    data = base / "data"
+    data.mkdir()
+    shutil.chown(base, "postgres")
+    shutil.chown(data, "postgres")
+    as_postgres = [runuser, "-u", "postgres", "--"]
+    subprocess.run(as_postgres + [initdb, "-D", str(data), "--auth=trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    options = f"-p {port} -h 127.0.0.1 -k {base}"
+    subprocess.run(as_postgres + [pg_ctl, "-D", str(data), "-o", options, "-l",
+                                  str(base / "log"), "-w", "start"], check=True, capture_output=True)
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    subprocess.run(as_postgres + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                   capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store_url(request, tmp_path: Path) -> str:
+    """The same migrated, empty store on SQLite and on PostgreSQL."""
+    from sqlalchemy import create_engine, text
+
+    from livingreview.store.database import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'livingreview.sqlite'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        name = f"lr_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = f"{server}/{name}"
     upgrade(url)
     return url
 

@@ -37,21 +37,21 @@ def count(url, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_published_study_found_again_is_linked_not_queued(store_url):
-    with session_scope(store_url) as session:
+def test_a_published_study_found_again_is_linked_not_queued(any_store_url):
+    with session_scope(any_store_url) as session:
         load_baseline(session, date(2021, 12, 14))
-    run = _run(store_url)
+    run = _run(any_store_url)
     again = Record(source="crossref", source_id="10.1007/s40596-016-0533-z",
                    doi="https://doi.org/10.1007/S40596-016-0533-Z",
                    title="From Surviving to Advising: A Novel Course Pairing Mental Health and "
                          "Addictions Service Users as Advisors to Senior Psychiatry Residents",
                    authors=["Agrawal, Sacha"], year=2016, language="eng")
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         counts = store_hits(session, run, [again])
         queued = queue_candidates(session, run, RULES)
     assert counts.added == 1 and counts.duplicates == {"doi": 1} and counts.new_canonical == []
     assert queued.queued == 0
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         link = session.scalar(select(DuplicateLink))
         canonical = session.get(StoredRecord, link.canonical_id)
         assert canonical.study_id == "agrawal2016" and link.status == "merged"
@@ -61,37 +61,37 @@ def test_a_published_study_found_again_is_linked_not_queued(store_url):
         assert session.scalar(select(func.count()).select_from(SourceHit)) == 103
 
 
-def test_the_same_study_from_two_sources_becomes_one_candidate(store_url):
-    run = _run(store_url)
+def test_the_same_study_from_two_sources_becomes_one_candidate(any_store_url):
+    run = _run(any_store_url)
     pubmed = _new_study("pubmed", "35000001", pmid="35000001")
     crossref = _new_study("crossref", "10.1176/appi.ps.2022.0001", abstract=None)
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         counts = store_hits(session, run, [crossref, pubmed])
         queued = queue_candidates(session, run, RULES)
     assert counts.added == 2 and counts.duplicates == {"doi": 1}
     assert queued.queued == 1
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         candidate = session.scalar(select(Candidate))
         # the more complete hit (PMID, abstract) is the canonical one
         assert session.get(StoredRecord, candidate.record_id).origin == "pubmed"
 
 
-def test_rereading_a_window_stores_nothing_twice(store_url):
+def test_rereading_a_window_stores_nothing_twice(any_store_url):
     hits = [_new_study("pubmed", "35000001", pmid="35000001"),
             _new_study("pubmed", "35000002", pmid="35000002", doi=None,
                        title="Recovery coaches in emergency departments: an implementation study")]
     for _ in range(2):
-        run = _run(store_url)
-        with session_scope(store_url) as session:
+        run = _run(any_store_url)
+        with session_scope(any_store_url) as session:
             store_hits(session, run, hits)
             queue_candidates(session, run, RULES)
-    assert count(store_url, StoredRecord) == 2
-    assert count(store_url, SourceHit) == 2
-    assert count(store_url, Candidate) == 2
+    assert count(any_store_url, StoredRecord) == 2
+    assert count(any_store_url, SourceHit) == 2
+    assert count(any_store_url, Candidate) == 2
 
 
-def test_metadata_rules_exclude_with_a_reason_and_nothing_is_dropped(store_url):
-    run = _run(store_url)
+def test_metadata_rules_exclude_with_a_reason_and_nothing_is_dropped(any_store_url):
+    run = _run(any_store_url)
     hits = [
         _new_study("pubmed", "1", pmid="1", doi=None, year=2008, title="Peer support in 2008"),
         _new_study("pubmed", "2", pmid="2", doi=None, language="nor", title="Likepersoner i NAV"),
@@ -99,14 +99,14 @@ def test_metadata_rules_exclude_with_a_reason_and_nothing_is_dropped(store_url):
                    title="Why peer workers matter"),
         _new_study("pubmed", "4", pmid="4", doi=None, title="Peer workers in forensic services"),
     ]
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         store_hits(session, run, hits)
         counts = queue_candidates(session, run, RULES)
     assert counts.queued == 1
     assert counts.auto_excluded == {"EX_PRE2010": 1, "EX_LANGUAGE": 1,
                                     "EX_COMMENTARY_DISCUSSION": 1}
-    with session_scope(store_url) as session:
+    with session_scope(any_store_url) as session:
         decisions = session.scalars(select(ScreeningDecision)).all()
         assert {d.reviewer for d in decisions} == {"auto:eligibility"}
         assert all(d.decision == "exclude" and d.reason_code for d in decisions)
-    assert count(store_url, StoredRecord) == 4
+    assert count(any_store_url, StoredRecord) == 4

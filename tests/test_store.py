@@ -23,13 +23,14 @@ from livingreview.store.runs import advance_watermarks, archive_response, archiv
 CUTOFF = date(2021, 12, 14)
 
 
-def test_migrations_create_exactly_the_models_schema(store_url):
-    with engine_for(store_url).connect() as connection:
+def test_migrations_create_exactly_the_models_schema(any_store_url):
+    with engine_for(any_store_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == [], f"models and migrations disagree; write a migration: {diff}"
 
 
-def test_baseline_loads_the_included_studies_once_with_corrected_doi(store_url):
+def test_baseline_loads_the_included_studies_once_with_corrected_doi(any_store_url):
+    store_url = any_store_url
     with session_scope(store_url) as session:
         result = load_baseline(session, CUTOFF)
     assert result.studies == 102
@@ -79,7 +80,8 @@ def test_archived_body_is_returned_exactly(store_url):
         assert archived_body(session.scalar(select(RawResponse))) == body
 
 
-def test_a_failed_transaction_leaves_nothing_behind(store_url):
+def test_a_failed_transaction_leaves_nothing_behind(any_store_url):
+    store_url = any_store_url
     try:
         with session_scope(store_url) as session:
             load_baseline(session, CUTOFF)
