@@ -10,7 +10,8 @@
   API reports inside a 200 body, detected by a per-source ``check`` callback);
 * archiving: every response body is handed to ``archive(raw)`` before anything parses it, so a
   run can be re-parsed without querying again;
-* redaction: secrets (``api_key``) never appear in ``RawResponse``, error messages or logs.
+* redaction: secrets (``api_key``) never appear in ``RawResponse``, error messages or logs; a
+  secret value a server echoes back in a body is replaced there too (nothing else is changed).
 
 Building a request is pure and lives in each source module; this module only sends.
 """
@@ -303,7 +304,9 @@ class SourceClient:
         url = str(safe_request.url)
         try:
             response = self.http.send(request, follow_redirects=True)
-            body = response.text
+            # A server that echoes the request (some error pages do) must not put a key into
+            # the archive: literal secret values are the only thing ever changed in a body.
+            body = _scrub(response.text, self.secrets)
         except httpx.TimeoutException as exc:
             raise TransientSourceError(
                 f"{self.source}: {request.method} {url} timed out ({type(exc).__name__}). "
@@ -322,7 +325,7 @@ class SourceClient:
             url=url,
             params=dict(_redact_pairs(request_params(request), self.secrets)),
             status=response.status_code,
-            headers=_safe_headers(response),
+            headers={k: _scrub(v, self.secrets) for k, v in _safe_headers(response).items()},
             body=body,
             received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )

@@ -28,15 +28,22 @@ import httpx
 from livingreview.config import Settings
 from livingreview.errors import ConfigError, InputError, PermanentSourceError
 from livingreview.records import Record, normalise_doi
+from livingreview.sources.bodies import json_body
 from livingreview.sources.client import (
     Archive,
-    RawResponse,
     RetryPolicy,
     SourceClient,
     make_request,
     redact_request,
 )
-from livingreview.sources.harvest import HarvestResult, parse_or_fail, source_client
+from livingreview.sources.harvest import (
+    CountingArchive,
+    HarvestResult,
+    check_window,
+    clean_query,
+    parse_or_fail,
+    source_client,
+)
 from livingreview.sources.markup import markup_to_text
 
 log = logging.getLogger("livingreview.sources.crossref")
@@ -83,9 +90,7 @@ def validate_select(select: tuple[str, ...] | list[str]) -> None:
 def works_filter(start: date, end: date, *, date_field: DateField = "created",
                  from_pub_date: date | None = DEFAULT_FROM_PUB_DATE) -> str:
     """``type:journal-article[,from-pub-date:...],from-<field>-date:...,until-<field>-date:...``."""
-    if start > end:
-        raise ConfigError(f"crossref: window start {start.isoformat()} is after its end "
-                          f"{end.isoformat()}. Fix: pass the earlier date as start")
+    check_window(SOURCE, start, end)
     if date_field not in ("created", "index"):
         raise ConfigError(f"crossref: date_field {date_field!r} is not 'created' or 'index'. "
                           "Fix: use 'created' for new DOIs, 'index' for changed metadata")
@@ -106,10 +111,7 @@ def build_works_request(settings: Settings, query: str, start: date, end: date, 
     Parameters: ``query.bibliographic``, ``filter``, ``rows``, ``cursor``, ``select``, ``mailto``;
     the User-Agent carries ``mailto:`` as well.
     """
-    text = " ".join((query or "").split())
-    if not text:
-        raise ConfigError("crossref: the query is empty. Fix: list non-empty Crossref queries "
-                          "in review.toml")
+    text = clean_query(SOURCE, query)
     if not isinstance(rows, int) or not 1 <= rows <= MAX_ROWS:
         raise ConfigError(f"crossref: rows={rows!r} is outside 1..{MAX_ROWS}. "
                           f"Fix: choose rows between 1 and {MAX_ROWS}")
@@ -218,18 +220,7 @@ def work_to_record(item: dict[str, Any]) -> Record:
 
 
 def _message(json_text: str | bytes, origin: str) -> dict[str, Any]:
-    text = json_text.decode("utf-8") if isinstance(json_text, bytes) else json_text
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped.startswith("{"):
-        kind = "an HTML page" if stripped[:1] == "<" else f"plain text {stripped[:60]!r}"
-        raise InputError(origin, "start of body", f"this is {kind}, not Crossref JSON",
-                         "pass a response of api.crossref.org/works")
-    try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError as exc:
-        raise InputError(origin, f"line {exc.lineno}, column {exc.colno}",
-                         f"not valid JSON ({exc.msg})",
-                         "the file may be truncated; fetch the response again") from None
+    data = json_body(json_text, origin, "Crossref JSON", "pass a response of api.crossref.org/works")
     if not isinstance(data, dict) or "message" not in data:
         raise InputError(origin, "top level", "no 'message' object: this is not a Crossref REST "
                          "API response (a CSL-JSON or other transform?)",
@@ -328,13 +319,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, queries: li
         build_works_request(settings, query, start, end, rows=rows, date_field=date_field,
                             from_pub_date=from_pub_date, select=select)
     sender = source_client(client, SOURCE, LIST_RATE, settings, retry)
-    responses = 0
-
-    def counted(raw: RawResponse) -> None:
-        nonlocal responses
-        responses += 1
-        archive(raw)
-
+    archive = CountingArchive(archive)
     records: dict[str, Record] = {}
     per_query = []
     for query in queries:
@@ -346,7 +331,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, queries: li
                                           date_field=date_field, from_pub_date=from_pub_date,
                                           select=select)
             try:
-                raw = sender.send(request, counted)
+                raw = sender.send(request, archive)
             except PermanentSourceError as exc:
                 if cursor != "*" and _is_cursor_error(exc) and stats["cursor_restarts"] == 0:
                     log.warning("crossref: cursor expired for %r after %d records; restarting "
@@ -386,7 +371,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, queries: li
         "date_field": date_field,
         "queries": per_query,
         "unique": len(records),
-        "requests": responses,
+        "requests": archive.count,
     }
     return HarvestResult(source=SOURCE, records=list(records.values()), summary=summary,
-                         responses=responses)
+                         responses=archive.count)

@@ -6,7 +6,6 @@ PMC created the record), the Europe PMC counterpart of PubMed's ``[crdt]``.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -16,8 +15,16 @@ import httpx
 from livingreview.config import Settings
 from livingreview.errors import ConfigError, InputError
 from livingreview.records import Record
-from livingreview.sources.client import Archive, RawResponse, RetryPolicy, SourceClient, make_request, redact_request
-from livingreview.sources.harvest import HarvestResult, parse_or_fail, source_client
+from livingreview.sources.bodies import json_body
+from livingreview.sources.client import Archive, RetryPolicy, SourceClient, make_request
+from livingreview.sources.harvest import (
+    CountingArchive,
+    HarvestResult,
+    check_window,
+    clean_query,
+    page_with_cursor,
+    source_client,
+)
 from livingreview.sources.markup import markup_to_text
 from livingreview.sources.names import initials_last
 
@@ -30,12 +37,8 @@ DEFAULT_MAX_RECORDS = 10000
 
 
 def windowed_query(query: str, start: date, end: date) -> str:
-    text = " ".join((query or "").split())
-    if not text:
-        raise ConfigError("europepmc: the query is empty. Fix: set the Europe PMC query in review.toml")
-    if start > end:
-        raise ConfigError(f"europepmc: window start {start.isoformat()} is after its end "
-                          f"{end.isoformat()}. Fix: pass the earlier date as start")
+    text = clean_query(SOURCE, query)
+    check_window(SOURCE, start, end)
     return f"({text}) AND CREATION_DATE:[{start.isoformat()} TO {end.isoformat()}]"
 
 
@@ -110,17 +113,8 @@ def result_to_record(result: dict[str, Any]) -> Record:
 
 
 def _document(json_text: str | bytes, origin: str) -> dict[str, Any]:
-    text = json_text.decode("utf-8") if isinstance(json_text, bytes) else json_text
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped.startswith("{"):
-        kind = "XML (ask for format=json)" if stripped.startswith("<") else repr(stripped[:60])
-        raise InputError(origin, "start of body", f"this is not JSON: {kind}",
-                         "pass a Europe PMC search response fetched with format=json")
-    try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError as exc:
-        raise InputError(origin, f"line {exc.lineno}, column {exc.colno}",
-                         f"not valid JSON ({exc.msg})", "the file may be truncated") from None
+    data = json_body(json_text, origin, "Europe PMC JSON (ask for format=json)",
+                     "pass a Europe PMC search response fetched with format=json")
     if not isinstance(data, dict) or not isinstance((data.get("resultList") or {}).get("result"), list):
         message = data.get("errMsg") if isinstance(data, dict) else None
         raise InputError(origin, "top level", message or "no resultList.result: this is not a "
@@ -148,34 +142,16 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     """
     build_search_request(settings, query, start, end, page_size=page_size)
     sender = source_client(client, SOURCE, RATE, settings, retry)
-    records: dict[str, Record] = {}
-    responses = pages = 0
-    count = None
+    archive = CountingArchive(archive)
 
-    def counted(raw: RawResponse) -> None:
-        nonlocal responses
-        responses += 1
-        archive(raw)
+    def page(data: dict[str, Any]):
+        results = [r for r in data["resultList"]["result"] if isinstance(r, dict)]
+        return [result_to_record(r) for r in results], data.get("nextCursorMark"), data.get("hitCount")
 
-    cursor = "*"
-    while len(records) < max_records:
-        request = build_search_request(settings, query, start, end, cursor_mark=cursor,
-                                       page_size=page_size)
-        raw = sender.send(request, counted)
-        data = parse_or_fail(_document, raw, redact_request(request, sender.secrets), "search page")
-        pages += 1
-        count = data.get("hitCount", count)
-        results = data["resultList"]["result"]
-        for result in results:
-            if len(records) >= max_records:
-                break
-            record = result_to_record(result)
-            records.setdefault(record.source_id, record)
-        next_cursor = data.get("nextCursorMark")
-        if len(results) < page_size or not next_cursor or next_cursor == cursor:
-            break
-        cursor = next_cursor
-    summary = {"source": SOURCE, "start": start.isoformat(), "end": end.isoformat(),
-               "count": count, "received": len(records), "pages": pages, "requests": responses}
-    return HarvestResult(source=SOURCE, records=list(records.values()), summary=summary,
-                         responses=responses)
+    records, stats = page_with_cursor(
+        sender, archive, page=page, read=_document, page_size=page_size, max_records=max_records,
+        what="search page",
+        build=lambda cursor: build_search_request(settings, query, start, end, cursor_mark=cursor,
+                                                  page_size=page_size))
+    summary = {"source": SOURCE, "start": start.isoformat(), "end": end.isoformat(), **stats}
+    return HarvestResult(source=SOURCE, records=records, summary=summary, responses=archive.count)

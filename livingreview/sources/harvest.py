@@ -1,16 +1,18 @@
-"""What a harvest returns, whichever source it ran against."""
+"""What every source's harvest shares: its result, window and query checks, archive counting,
+cursor paging, and turning an unreadable body into a source error."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Callable
 
 import httpx
 
 from livingreview.config import Settings
-from livingreview.errors import InputError, PermanentSourceError
+from livingreview.errors import ConfigError, InputError, PermanentSourceError
 from livingreview.records import Record
-from livingreview.sources.client import RawResponse, RetryPolicy, SourceClient
+from livingreview.sources.client import Archive, RawResponse, RetryPolicy, SourceClient, redact_request
 
 
 @dataclass
@@ -26,6 +28,20 @@ class HarvestResult:
     records: list[Record] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     responses: int = 0
+
+
+def clean_query(source: str, query: str) -> str:
+    """The query with its whitespace collapsed (queries are kept multi-line in review.toml)."""
+    text = " ".join((query or "").split())
+    if not text:
+        raise ConfigError(f"{source}: the query is empty. Fix: set the {source} query in review.toml")
+    return text
+
+
+def check_window(source: str, start: date, end: date) -> None:
+    if start > end:
+        raise ConfigError(f"{source}: window start {start.isoformat()} is after its end "
+                          f"{end.isoformat()}. Fix: pass the earlier date as start")
 
 
 def source_client(client: httpx.Client | SourceClient, source: str, rate: float,
@@ -50,3 +66,46 @@ def parse_or_fail(parse, raw: RawResponse, request: httpx.Request, what: str):
             f"{raw.source}: could not read the {what} returned by {raw.method} {raw.url}: "
             f"{exc.place}: {exc.problem}. Fix: {exc.fix}; the raw body is in the archive",
             request=request, response=response) from exc
+
+
+class CountingArchive:
+    """Hands every response on to the flow's archive and counts them for the summary."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.count = 0
+
+    def __call__(self, raw: RawResponse) -> None:
+        self.count += 1
+        self.archive(raw)
+
+
+def page_with_cursor(sender: SourceClient, archive: CountingArchive, *,
+                     build: Callable[[str], httpx.Request], read: Callable[..., Any],
+                     page: Callable[[Any], tuple[list[Record], str | None, int | None]],
+                     page_size: int, max_records: int, what: str) -> tuple[list[Record], dict[str, Any]]:
+    """Follow a cursor from ``*`` until a short page, no or a repeated cursor, or ``max_records``.
+
+    ``build(cursor)`` makes the request, ``read(body, origin=...)`` decodes a page, and
+    ``page(data)`` gives its records, the next cursor and the total count the API reports.
+    Records are kept once per ``source_id``.
+    """
+    records: dict[str, Record] = {}
+    pages, count, cursor = 0, None, "*"
+    while len(records) < max_records:
+        request = build(cursor)
+        raw = sender.send(request, archive)
+        data = parse_or_fail(read, raw, redact_request(request, sender.secrets), what)
+        pages += 1
+        page_records, next_cursor, total = page(data)
+        count = total if total is not None else count
+        for record in page_records:
+            if len(records) >= max_records:
+                break
+            records.setdefault(record.source_id, record)
+        # A repeated cursor is Europe PMC's end marker; a short page ends every API's list.
+        if len(page_records) < page_size or not next_cursor or next_cursor == cursor:
+            break
+        cursor = next_cursor
+    return list(records.values()), {"count": count, "received": len(records), "pages": pages,
+                                    "requests": archive.count}

@@ -8,7 +8,6 @@ an OpenAlex Premium key, so the default window is on publication date; pass
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import date
@@ -19,8 +18,16 @@ import httpx
 from livingreview.config import Settings
 from livingreview.errors import ConfigError, InputError
 from livingreview.records import Record
-from livingreview.sources.client import Archive, RawResponse, RetryPolicy, SourceClient, make_request, redact_request
-from livingreview.sources.harvest import HarvestResult, parse_or_fail, source_client
+from livingreview.sources.bodies import json_body
+from livingreview.sources.client import Archive, RetryPolicy, SourceClient, make_request
+from livingreview.sources.harvest import (
+    CountingArchive,
+    HarvestResult,
+    check_window,
+    clean_query,
+    page_with_cursor,
+    source_client,
+)
 from livingreview.sources.markup import markup_to_text
 from livingreview.sources.names import surname_first
 
@@ -38,12 +45,8 @@ def build_works_request(settings: Settings, query: str, start: date, end: date, 
                         cursor: str = "*", per_page: int = PER_PAGE,
                         date_field: DateField = "publication") -> httpx.Request:
     """GET ``{base}/works?search=...&filter=from_<field>_date:...,to_<field>_date:...``."""
-    text = " ".join((query or "").split())
-    if not text:
-        raise ConfigError("openalex: the query is empty. Fix: set the OpenAlex query in review.toml")
-    if start > end:
-        raise ConfigError(f"openalex: window start {start.isoformat()} is after its end "
-                          f"{end.isoformat()}. Fix: pass the earlier date as start")
+    text = clean_query(SOURCE, query)
+    check_window(SOURCE, start, end)
     if date_field not in ("publication", "created"):
         raise ConfigError(f"openalex: date_field {date_field!r} is not 'publication' or 'created'. "
                           "Fix: use 'publication' (no key needed) or 'created' (Premium key)")
@@ -124,16 +127,7 @@ def work_to_record(work: dict[str, Any]) -> Record:
 
 
 def _document(json_text: str | bytes, origin: str) -> dict[str, Any]:
-    text = json_text.decode("utf-8") if isinstance(json_text, bytes) else json_text
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped.startswith("{"):
-        raise InputError(origin, "start of body", f"this is not JSON ({stripped[:60]!r})",
-                         "pass a response of api.openalex.org/works")
-    try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError as exc:
-        raise InputError(origin, f"line {exc.lineno}, column {exc.colno}",
-                         f"not valid JSON ({exc.msg})", "the file may be truncated") from None
+    data = json_body(json_text, origin, "OpenAlex JSON", "pass a response of api.openalex.org/works")
     if not isinstance(data, dict):
         raise InputError(origin, "top level", "not a JSON object", "pass an OpenAlex response")
     if "error" in data and "results" not in data:
@@ -169,34 +163,18 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     """
     build_works_request(settings, query, start, end, per_page=per_page, date_field=date_field)
     sender = source_client(client, SOURCE, RATE, settings, retry)
-    records: dict[str, Record] = {}
-    responses = pages = 0
-    count = None
+    archive = CountingArchive(archive)
 
-    def counted(raw: RawResponse) -> None:
-        nonlocal responses
-        responses += 1
-        archive(raw)
+    def page(data: dict[str, Any]):
+        meta = data.get("meta") or {}
+        works = [w for w in data.get("results") or [] if isinstance(w, dict)]
+        return [work_to_record(w) for w in works], meta.get("next_cursor"), meta.get("count")
 
-    cursor: str | None = "*"
-    while cursor and len(records) < max_records:
-        request = build_works_request(settings, query, start, end, cursor=cursor,
-                                      per_page=per_page, date_field=date_field)
-        raw = sender.send(request, counted)
-        data = parse_or_fail(_document, raw, redact_request(request, sender.secrets), "works page")
-        pages += 1
-        results = data.get("results") or []
-        count = (data.get("meta") or {}).get("count", count)
-        for work in results:
-            if len(records) >= max_records:
-                break
-            record = work_to_record(work)
-            records.setdefault(record.source_id, record)
-        cursor = (data.get("meta") or {}).get("next_cursor")
-        if len(results) < per_page:
-            break
+    records, stats = page_with_cursor(
+        sender, archive, page=page, read=_document, page_size=per_page, max_records=max_records,
+        what="works page",
+        build=lambda cursor: build_works_request(settings, query, start, end, cursor=cursor,
+                                                 per_page=per_page, date_field=date_field))
     summary = {"source": SOURCE, "start": start.isoformat(), "end": end.isoformat(),
-               "date_field": date_field, "count": count, "received": len(records),
-               "pages": pages, "requests": responses}
-    return HarvestResult(source=SOURCE, records=list(records.values()), summary=summary,
-                         responses=responses)
+               "date_field": date_field, **stats}
+    return HarvestResult(source=SOURCE, records=records, summary=summary, responses=archive.count)

@@ -39,7 +39,14 @@ from livingreview.sources.client import (
     make_request,
     redact_request,
 )
-from livingreview.sources.harvest import HarvestResult, parse_or_fail, source_client
+from livingreview.sources.harvest import (
+    CountingArchive,
+    HarvestResult,
+    check_window,
+    clean_query,
+    parse_or_fail,
+    source_client,
+)
 
 log = logging.getLogger("livingreview.sources.pubmed")
 
@@ -60,16 +67,9 @@ def rate_for(settings: Settings) -> float:
 # --------------------------------------------------------------------------- request builders
 
 
-def _check_window(start: date, end: date) -> None:
-    if start > end:
-        raise ConfigError(
-            f"pubmed: window start {start.isoformat()} is after its end {end.isoformat()}. "
-            "Fix: pass the earlier date as start")
-
-
 def crdt_window(start: date, end: date) -> str:
     """The Create Date clause for ``start``..``end`` inclusive, in PubMed's range syntax."""
-    _check_window(start, end)
+    check_window(SOURCE, start, end)
     return f'("{start:%Y/%m/%d}"[crdt] : "{end:%Y/%m/%d}"[crdt])'
 
 
@@ -78,9 +78,7 @@ def windowed_term(query: str, start: date | None = None, end: date | None = None
 
     The query is parenthesised so that a top-level OR in it cannot swallow the window.
     """
-    term = re.sub(r"\s+", " ", query or "").strip()
-    if not term:
-        raise ConfigError("pubmed: the query is empty. Fix: set the PubMed query in review.toml")
+    term = clean_query(SOURCE, query)
     if (start is None) != (end is None):
         raise ConfigError("pubmed: a window needs both a start and an end date. Fix: pass both")
     if start is None:
@@ -628,17 +626,11 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     ``errors``, ``warnings``), ``splits`` (why windows were split), ``missing_pmids`` (listed by
     ESearch but not returned by EFetch), ``requests``.
     """
-    _check_window(start, end)
+    check_window(SOURCE, start, end)
     _check_count("batch_size", batch_size, 1, 10000)
     _check_count("max_per_search", max_per_search, 1, MAX_RETRIEVABLE)
     sender = source_client(client, SOURCE, rate_for(settings), settings, retry)
-    responses = 0
-
-    def counted(raw: RawResponse) -> None:
-        nonlocal responses
-        responses += 1
-        archive(raw)
-
+    counted = CountingArchive(archive)
     records: dict[str, Record] = {}
     windows: list[dict[str, Any]] = []
     splits: list[str] = []
@@ -676,7 +668,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
         "windows": windows,
         "splits": splits,
         "missing_pmids": missing,
-        "requests": responses,
+        "requests": counted.count,
     }
     return HarvestResult(source=SOURCE, records=list(records.values()), summary=summary,
-                         responses=responses)
+                         responses=counted.count)
