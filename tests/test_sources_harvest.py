@@ -257,6 +257,8 @@ def test_pubmed_zero_hits_with_phrase_not_found_is_an_empty_harvest_with_warning
     [window] = result.summary["windows"]
     assert window["errors"] == {"phrasesnotfound": ["abcXYZ"]}
     assert window["warnings"] == {"outputmessages": ["No items found."]}
+    assert result.summary["errors"] == {"phrasesnotfound": ["abcXYZ"]}
+    assert result.summary["querytranslation"] == "(abcXYZ[All Fields])"
 
 
 def test_pubmed_harvest_with_a_plain_httpx_client_uses_ncbi_rate(tmp_path):

@@ -134,6 +134,19 @@ def test_crossref_index_date_pass_and_next_cursor(settings):
     assert "cursor=DnF1ZXJ5%2B%2F%3D" in str(request.url)  # and URL-encoded on the wire
 
 
+def test_crossref_pub_date_floor_from_toml_text_or_none(settings):
+    def floor(value):
+        request = crossref.build_works_request(settings, "peer", date(2024, 5, 1), date(2024, 5, 31),
+                                               from_pub_date=value)
+        return dict(request.url.params.multi_items())["filter"].split(",")[1]
+
+    assert floor("2012-01-01") == "from-pub-date:2012-01-01"
+    assert floor(date(2012, 1, 1)) == "from-pub-date:2012-01-01"
+    assert floor(None) == "from-created-date:2024-05-01"
+    with pytest.raises(ConfigError, match="from_pub_date='2012' is not a date"):
+        floor("2012")
+
+
 def test_openalex_and_europepmc_requests(settings):
     request = openalex.build_works_request(settings, "peer support", date(2024, 5, 1), date(2024, 5, 31))
     params = dict(request.url.params.multi_items())

@@ -87,10 +87,21 @@ def validate_select(select: tuple[str, ...] | list[str]) -> None:
             f"Fix: use only {', '.join(sorted(VALID_SELECTS))}")
 
 
+def _as_date(value: date | str | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"crossref: {name}={value!r} is not a date. "
+                          "Fix: write it as YYYY-MM-DD (a TOML date needs no quotes)") from None
+
+
 def works_filter(start: date, end: date, *, date_field: DateField = "created",
-                 from_pub_date: date | None = DEFAULT_FROM_PUB_DATE) -> str:
+                 from_pub_date: date | str | None = DEFAULT_FROM_PUB_DATE) -> str:
     """``type:journal-article[,from-pub-date:...],from-<field>-date:...,until-<field>-date:...``."""
     check_window(SOURCE, start, end)
+    from_pub_date = _as_date(from_pub_date, "from_pub_date")
     if date_field not in ("created", "index"):
         raise ConfigError(f"crossref: date_field {date_field!r} is not 'created' or 'index'. "
                           "Fix: use 'created' for new DOIs, 'index' for changed metadata")
@@ -104,7 +115,7 @@ def works_filter(start: date, end: date, *, date_field: DateField = "created",
 def build_works_request(settings: Settings, query: str, start: date, end: date, *,
                         cursor: str = "*", rows: int = DEFAULT_ROWS,
                         date_field: DateField = "created",
-                        from_pub_date: date | None = DEFAULT_FROM_PUB_DATE,
+                        from_pub_date: date | str | None = DEFAULT_FROM_PUB_DATE,
                         select: tuple[str, ...] | list[str] = DEFAULT_SELECT) -> httpx.Request:
     """GET ``{base}/works`` for one page of one query in one window.
 
@@ -295,7 +306,8 @@ def _is_cursor_error(exc: PermanentSourceError) -> bool:
 def harvest(client: httpx.Client | SourceClient, settings: Settings, queries: list[str],
             start: date, end: date, archive: Archive, *,
             max_per_query: int = DEFAULT_MAX_PER_QUERY, rows: int = DEFAULT_ROWS,
-            date_field: DateField = "created", from_pub_date: date | None = DEFAULT_FROM_PUB_DATE,
+            date_field: DateField = "created",
+            from_pub_date: date | str | None = DEFAULT_FROM_PUB_DATE,
             select: tuple[str, ...] | list[str] = DEFAULT_SELECT,
             retry: RetryPolicy | None = None) -> HarvestResult:
     """Run ``queries`` one after another over the window and union the works by DOI.

@@ -621,7 +621,8 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     ``max_per_search`` into halves until each fits; then EFetch in batches of ``batch_size``.
     Every response goes to ``archive`` before it is parsed.
 
-    ``summary`` keys: ``source``, ``start``, ``end``, ``count`` (sum over windows), ``fetched``,
+    ``summary`` keys: ``source``, ``start``, ``end``, ``querytranslation`` (first window),
+    ``errors`` and ``warnings`` (merged over windows), ``count`` (sum over windows), ``fetched``,
     ``windows`` (per window: ``start``, ``end``, ``count``, ``fetched``, ``querytranslation``,
     ``errors``, ``warnings``), ``splits`` (why windows were split), ``missing_pmids`` (listed by
     ESearch but not returned by EFetch), ``requests``.
@@ -659,10 +660,22 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
                         "count": result.count, "fetched": len(fetched),
                         "querytranslation": result.querytranslation,
                         "errors": result.errors, "warnings": result.warnings})
+    merged_errors: dict[str, list[str]] = {}
+    merged_warnings: dict[str, list[str]] = {}
+    for window in windows:
+        for merged, found in ((merged_errors, window["errors"]), (merged_warnings, window["warnings"])):
+            for kind, items in found.items():
+                merged.setdefault(kind, [])
+                merged[kind] += [i for i in items if i not in merged[kind]]
     summary = {
         "source": SOURCE,
         "start": start.isoformat(),
         "end": end.isoformat(),
+        # How PubMed read the query (first window; the others differ only in their dates) and
+        # every error/warning it reported: log them each run and alert when they change.
+        "querytranslation": windows[0]["querytranslation"] if windows else None,
+        "errors": merged_errors,
+        "warnings": merged_warnings,
         "count": sum(w["count"] for w in windows),
         "fetched": len(records),
         "windows": windows,
