@@ -23,6 +23,7 @@ from livingreview.records import Record
 from livingreview.screening.eligibility import REASON_CODES
 from livingreview.screening.external import ExternalDecision
 from livingreview.screening.status import (
+    STAGES,
     DecisionRejected,
     merged_record_ids,
     pending_candidates,
@@ -30,7 +31,9 @@ from livingreview.screening.status import (
     record_decision,
     record_status,
     included_record_ids,
+    require_title_abstract_include,
     stage_outcomes,
+    validate_decision,
 )
 from livingreview.store.models import Candidate, StoredRecord
 
@@ -139,6 +142,9 @@ def import_decisions(session: Session, path: Path, fmt: str, *, stage: str = "ti
     """
     if fmt not in FORMATS:
         raise InputError(str(path), "format", f"unknown format {fmt!r}", f"use one of {list(FORMATS)}")
+    if stage not in STAGES:
+        raise InputError(str(path), "command line", f"unknown stage {stage!r}",
+                         f"use one of {list(STAGES)}")
     items = rayyan.read_decisions(path) if fmt == "rayyan" else asreview.read_decisions(path)
     if default_reason and default_reason.strip().upper() not in REASON_CODES:
         raise InputError(str(path), "command line", f"unknown reason code {default_reason!r}",
@@ -146,6 +152,7 @@ def import_decisions(session: Session, path: Path, fmt: str, *, stage: str = "ti
     merged = merged_record_ids(session)
     result = ImportResult(rows=len({i.line for i in items}))
     problems: list[str] = []
+    writes: list[tuple[ExternalDecision, int, str, str | None]] = []
     for item in items:
         who = reviewer or item.reviewer
         if not who:
@@ -168,25 +175,33 @@ def import_decisions(session: Session, path: Path, fmt: str, *, stage: str = "ti
                                 "reason by its code (e.g. EX_SETTING), map it with --reason-map, "
                                 "or give --default-reason")
                 continue
-        standing = record_status(session, record_id)[stage].votes.get(who)
+        status = record_status(session, record_id)
+        standing = status[stage].votes.get(who)
         if standing is not None and standing.decision == item.decision and \
                 (standing.reason_code == code):
             result.unchanged += 1
             continue
         try:
-            record_decision(session, record_id, stage, item.decision, who, reason_code=code,
-                            note=f"imported from {fmt}: {path.name}"
-                                 + (f"; {item.note}" if item.note else ""),
-                            decided_at=item.decided_at)
+            code = validate_decision(stage, item.decision, who, code)
+            if stage == "full_text":
+                require_title_abstract_include(record_id, status)
         except DecisionRejected as exc:
             problems.append(f"line {item.line}: {exc}")
             continue
-        result.recorded += 1
-        result.reviewers.add(who)
+        writes.append((item, record_id, who, code))
+    # Everything is checked before anything is written, so a bad row leaves no trace even
+    # when the caller's transaction goes on.
     if problems:
         raise InputError(str(path), f"{len(problems)} row(s)",
                          "nothing was imported:\n  " + "\n  ".join(problems[:200]) + "\n",
                          "correct the rows above (or the options) and import the file again")
+    for item, record_id, who, code in writes:
+        record_decision(session, record_id, stage, item.decision, who, reason_code=code,
+                        note=f"imported from {fmt}: {path.name}"
+                             + (f"; {item.note}" if item.note else ""),
+                        decided_at=item.decided_at)
+        result.recorded += 1
+        result.reviewers.add(who)
     return result
 
 

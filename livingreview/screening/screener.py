@@ -10,12 +10,14 @@ and the queue is re-read before every record (what a colleague just decided is n
 In resolve mode the screener walks the conflicts instead, shows everybody's votes, and records
 the decision as a resolution.
 
-Keys come from ``click.getchar`` on a terminal; when standard input is not a terminal, one
-character at a time is read from it, so the screener can also be driven by a script.
+Keys are read in cbreak mode on a terminal (see ``KeyReader``); when standard input is not a
+terminal, one character at a time is read from it, so the screener can also be driven by a
+script.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from rich.text import Text
 
 from livingreview.screening.eligibility import FLAG_PATTERNS, FLAG_REASONS, REASON_CODES
 from livingreview.screening.status import (
+    STAGES,
     DecisionRejected,
     conflicts,
     pending_candidates,
@@ -52,12 +55,46 @@ REASON_PROMPT = "Reason [a-s], Esc or Enter to cancel: "
 REASON_KEYS = "abcdefghijklmnopqrs"
 
 
-def read_key() -> str:
-    """One key press: raw terminal read when interactive, one character of stdin otherwise."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        return click.getchar()
-    char = sys.stdin.read(1) if sys.stdin is not None else ""
-    return char or "q"  # end of input ends the session
+class KeyReader:
+    """Single key presses for the length of a screening session.
+
+    On a terminal the session runs in cbreak mode (no echo, no line buffering, Ctrl-C still
+    interrupts). The mode is set once, not around every read as ``click.getchar`` does: that
+    switches with TCSAFLUSH, which throws away keys typed while the previous decision was
+    being saved. Without a terminal, one character of standard input is one key.
+    """
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+        self._saved = None
+
+    def __enter__(self) -> "KeyReader":
+        if sys.stdin is not None and sys.stdin.isatty():
+            try:
+                import termios
+                import tty
+
+                self.fd = sys.stdin.fileno()
+                self._saved = termios.tcgetattr(self.fd)
+                tty.setcbreak(self.fd, termios.TCSANOW)
+            except (ImportError, OSError):  # no termios (Windows): click reads keys there
+                self.fd = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None and self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+
+    def __call__(self) -> str:
+        if self.fd is not None:
+            key = os.read(self.fd, 32).decode("utf-8", "replace")
+            return "q" if key in ("", "\x04") else key  # Ctrl-D also ends the session
+        if sys.stdin is not None and sys.stdin.isatty():
+            return click.getchar()
+        char = sys.stdin.read(1) if sys.stdin is not None else ""
+        return char or "q"  # end of input ends the session
 
 
 @dataclass
@@ -76,7 +113,7 @@ class Screener:
 
     def __init__(self, url: str, reviewer: str, *, stage: str | None = None,
                  resolve: bool = False, console: Console | None = None,
-                 key: Callable[[], str] = read_key) -> None:
+                 key: Callable[[], str] | None = None) -> None:
         self.url = url
         self.reviewer = reviewer
         self.stage = stage
@@ -93,10 +130,13 @@ class Screener:
             if self.resolve:
                 return [(rid, stage, [], _votes_line(outcome))
                         for rid, stage, outcome in conflicts(session, self.stage)]
-            return [(i.record_id, i.stage, i.flags,
-                     f"{i.stage.replace('_', '/')} screening"
-                     + (" · second reviewer" if i.second_reviewer else ""))
-                    for i in pending_candidates(session, reviewer=self.reviewer, stage=self.stage)]
+            items = pending_candidates(session, reviewer=self.reviewer, stage=self.stage)
+        # Title/abstract screening first, then full texts; priority order within each.
+        items.sort(key=lambda i: STAGES.index(i.stage))
+        return [(i.record_id, i.stage, i.flags,
+                 f"{i.stage.replace('_', '/')} screening"
+                 + (" · second reviewer" if i.second_reviewer else ""))
+                for i in items]
 
     def _pick(self) -> tuple[tuple[int, str, list[str], str] | None, int]:
         queue = [q for q in self._queue() if (q[0], q[1]) not in self.log.skipped]
@@ -109,8 +149,19 @@ class Screener:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> SessionLog:
+        if self.key is None:
+            with KeyReader() as reader:
+                self.key = reader
+                try:
+                    return self._run()
+                finally:
+                    self.key = None
+        return self._run()
+
+    def _run(self) -> SessionLog:
         mode = "resolving conflicts" if self.resolve else "screening"
-        self.console.print(f"[bold]{self.reviewer}[/] {mode}. Press q to stop at any time.")
+        self.console.print(Text.assemble((self.reviewer, "bold"),
+                                         f" {mode}. Press q to stop at any time."))
         try:
             while True:
                 item, remaining = self._pick()
@@ -130,9 +181,9 @@ class Screener:
         record_id, stage, flags, context = item
         self._show(record_id, flags, context, remaining)
         while True:
-            self.console.print(DECISION_PROMPT, end="")
+            self.console.print(DECISION_PROMPT, end="", markup=False)
             key = self.key().lower()
-            self.console.print(key if key.isprintable() else "")
+            self.console.print(key if key.isprintable() else "", markup=False)
             if key == "q":
                 return False
             if key == "s":
@@ -171,9 +222,9 @@ class Screener:
             mark = "[red]*[/]" if code in suggested else " "
             self.console.print(f"  {mark} [bold]{key}[/] {code:<25} {text}")
         while True:
-            self.console.print(REASON_PROMPT, end="")
+            self.console.print(REASON_PROMPT, end="", markup=False)
             key = self.key().lower()
-            self.console.print(key if key.isprintable() else "")
+            self.console.print(key if key.isprintable() else "", markup=False)
             if key in ("\x1b", "\r", "\n", ""):
                 self.console.print("Cancelled; no decision recorded.")
                 return None
@@ -222,8 +273,8 @@ class Screener:
         if flags:
             body.append("\n\nFlags: ", style="bold")
             body.append(", ".join(flags), style="red")
-        self.console.print(Panel(body, title=f"record {record_id} · {context}",
-                                 subtitle=f"{remaining} waiting", expand=True))
+        self.console.print(Panel(body, title=Text(f"record {record_id} · {context}"),
+                                 subtitle=Text(f"{remaining} waiting"), expand=True))
 
 
 def _highlighted(text: str, bold: bool = False) -> Text:

@@ -288,6 +288,16 @@ def validate_decision(stage: str, decision: str, reviewer: str, reason_code: str
     return code
 
 
+def require_title_abstract_include(record_id: int, status: dict[str, StageOutcome]) -> None:
+    """Refuse a full-text decision on a record not included at title/abstract."""
+    ta = status.get("title_abstract", StageOutcome(None))
+    if ta.decision != "include":
+        raise DecisionRejected(
+            f"record {record_id}: a full-text decision needs a title/abstract include first "
+            f"(title/abstract status: {ta.decision or 'not screened'}). "
+            "Fix: screen it at title_abstract first, or resolve its conflict")
+
+
 def record_decision(session: Session, record_id: int, stage: str, decision: str, reviewer: str,
                     reason_code: str | None = None, note: str | None = None, *,
                     resolution: bool = False, decided_at: datetime | None = None,
@@ -304,12 +314,7 @@ def record_decision(session: Session, record_id: int, stage: str, decision: str,
         raise DecisionRejected(f"record {record_id} does not exist. "
                                "Fix: pick a record id from `livingreview queue`")
     if stage == "full_text":
-        ta = record_status(session, record_id)["title_abstract"]
-        if ta.decision != "include":
-            raise DecisionRejected(
-                f"record {record_id}: a full-text decision needs a title/abstract include first "
-                f"(title/abstract status: {ta.decision or 'not screened'}). "
-                "Fix: screen it at title_abstract first, or resolve its conflict")
+        require_title_abstract_include(record_id, record_status(session, record_id))
     text = note.strip() if note and note.strip() else None
     if resolution:
         text = f"{RESOLUTION_MARK} {text}" if text else RESOLUTION_MARK
