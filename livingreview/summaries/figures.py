@@ -1,0 +1,230 @@
+"""The review's figures as PNG files: Fig. 2, 3, 4 and a PRISMA flow diagram.
+
+Drawn on matplotlib's Agg canvas without pyplot (no global figure state, safe in worker threads).
+Each figure says in words what it counts and how many studies it rests on, for readers who will
+not open the tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
+
+from livingreview.screening.eligibility import REASON_CODES
+from livingreview.summaries.prisma import PrismaCounts
+from livingreview.summaries.tables import FieldTable, Summaries
+
+BASELINE_COLOUR = "#4C72B0"
+NEW_COLOUR = "#DD8452"
+PERIOD_COLOURS = ("#8DA0CB", "#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860",
+                  "#DA8BC3", "#8C8C8C", "#CCB974")
+DPI = 110
+
+FIG2 = "fig2_studies_per_year.png"
+FIG3 = "fig3_region_by_period.png"
+FIG4 = "fig4_research_focus.png"
+PRISMA = "prisma_flow.png"
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _coverage(table: FieldTable) -> str:
+    return f"Based on {table.coverage()}."
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    return path
+
+
+def studies_per_year(table: FieldTable, path: Path, cutoff_label: str) -> Path:
+    """Fig. 2: included studies per year, baseline and new stacked."""
+    frame = table.frame[table.frame["row"] == "category"]
+    years = [str(y) for y in frame["year"]]
+    baseline, new = list(frame["baseline_n"]), list(frame["new_n"])
+    figure = _figure(9, 4.8)
+    ax = figure.add_axes((0.08, 0.2, 0.9, 0.68))
+    ax.bar(years, baseline, color=BASELINE_COLOUR,
+           label=f"published review (search to {cutoff_label})")
+    ax.bar(years, new, bottom=baseline, color=NEW_COLOUR, label="added by the living review")
+    for x, (b, n) in enumerate(zip(baseline, new)):
+        if b + n:
+            ax.text(x, b + n, str(b + n), ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("Year of publication")
+    ax.set_ylabel("Number of included studies")
+    ax.set_ylim(0, max([b + n for b, n in zip(baseline, new)] + [1]) * 1.18)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    figure.suptitle("Fig. 2  Included studies per year of publication", x=0.08, ha="left",
+                    fontsize=12, fontweight="bold")
+    figure.text(0.08, 0.03, _coverage(table), fontsize=8, color="#444444")
+    return _save(figure, path)
+
+
+def region_by_period(table: FieldTable, path: Path) -> Path:
+    """Fig. 3: included studies per region, one bar per period."""
+    frame = table.frame
+    periods = [c for c in frame.columns if c not in ("region", "baseline_n", "new_n", "all_n")]
+    regions = list(frame["region"])
+    figure = _figure(9, 5.4)
+    ax = figure.add_axes((0.28, 0.17, 0.55, 0.71))
+    height = 0.8 / max(len(periods), 1)
+    for i, period in enumerate(periods):
+        values = list(frame[period])
+        ys = [r + (i - (len(periods) - 1) / 2) * height for r in range(len(regions))]
+        ax.barh(ys, values, height=height, color=PERIOD_COLOURS[i % len(PERIOD_COLOURS)],
+                label=period)
+        for y, v in zip(ys, values):
+            if v:
+                ax.text(v, y, f" {v}", va="center", fontsize=7)
+    ax.set_yticks(range(len(regions)), regions, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("Number of included studies")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, max([int(frame[p].max()) for p in periods] + [1]) * 1.15)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(title="Period of publication", frameon=False, fontsize=8, title_fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.suptitle("Fig. 3  Included studies per region and period", x=0.04, ha="left",
+                    fontsize=12, fontweight="bold")
+    figure.text(0.04, 0.07, _coverage(table), fontsize=8, color="#444444")
+    figure.text(0.04, 0.03, "A study set in several regions counts once in each region.",
+                fontsize=8, color="#444444")
+    return _save(figure, path)
+
+
+def research_focus(table: FieldTable, path: Path) -> Path:
+    """Fig. 4: main research focus, baseline and new stacked, with counts and shares."""
+    frame = table.frame[table.frame["row"] == "category"]
+    labels = {"outcomes": "Outcomes\n(what do peer workers achieve?)",
+              "qualities": "Qualities\n(what do peer workers bring?)",
+              "implementation": "Implementation\n(how to implement peer work?)"}
+    names = [labels.get(v, v) for v in frame["research_focus"]]
+    baseline, new = list(frame["baseline_n"]), list(frame["new_n"])
+    figure = _figure(8, 4.2)
+    ax = figure.add_axes((0.3, 0.2, 0.64, 0.6))
+    ax.barh(names, baseline, color=BASELINE_COLOUR, label="published review")
+    ax.barh(names, new, left=baseline, color=NEW_COLOUR, label="added by the living review")
+    for y, (b, n, pct) in enumerate(zip(baseline, new, frame["all_pct"])):
+        share = "" if pct is None or pct != pct else f" ({pct:.1f}%)"
+        ax.text(b + n, y, f" {b + n}{share}", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("Number of included studies")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, max([b + n for b, n in zip(baseline, new)] + [1]) * 1.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
+    figure.suptitle("Fig. 4  Main research focus of the included studies", x=0.04, ha="left",
+                    fontsize=12, fontweight="bold")
+    figure.text(0.04, 0.04, _coverage(table) + " Shares are of the studies coded.", fontsize=8,
+                color="#444444")
+    return _save(figure, path)
+
+
+def _reason(code: str) -> str:
+    return f"{REASON_CODES[code]} ({code})" if code in REASON_CODES else code
+
+
+def prisma_flow(counts: PrismaCounts, path: Path, *, title: str, baseline_included: int,
+                new_included_total: int, cutoff_label: str) -> Path:
+    """A PRISMA 2020-style flow diagram of one run (or of runs summed), boxes and arrows."""
+    sources = "\n".join(f"  {s}: {n}" for s, n in sorted(counts.identified.items())) or "  none"
+    removed = [f"Already known (seen again in the overlapping window): "
+               f"{counts.already_known_total}",
+               f"Duplicates removed: {counts.duplicates_total}",
+               f"Excluded automatically by metadata rules: {counts.auto_excluded_total}"]
+    removed += [f"  {_reason(r)}: {n}" for r, n in sorted(counts.auto_excluded.items())]
+    if counts.imported:
+        removed.append(f"Imported with their own decisions: {counts.imported}")
+    if counts.awaiting_prefilter:
+        removed.append(f"Not yet pre-filtered: {counts.awaiting_prefilter}")
+    if counts.maybe_pairs:
+        removed.append(f"(Possible duplicates flagged, still screened: {counts.maybe_pairs})")
+    screening_out = [f"Excluded at title/abstract: {counts.excluded_title_abstract_total}"]
+    screening_out += [f"  {_reason(r)}: {n}"
+                      for r, n in sorted(counts.excluded_title_abstract.items())]
+    screening_out.append(f"Awaiting title/abstract screening: {counts.awaiting_title_abstract}")
+    if counts.duplicates_in_screening:
+        screening_out.append(f"Found to be duplicates: {counts.duplicates_in_screening}")
+    full_text_out = [f"Excluded at full text: {counts.excluded_full_text_total}"]
+    full_text_out += [f"  {_reason(r)}: {n}" for r, n in sorted(counts.excluded_full_text.items())]
+    full_text_out.append(f"Awaiting full-text decision: {counts.awaiting_full_text}")
+    rows = [
+        ("Identification", f"Records identified\n{sources}\n  total: {counts.identified_total}",
+         "Removed before screening\n" + "\n".join(removed)),
+        ("Screening", f"Records screened (title/abstract)\nqueued for screening: {counts.queued}"
+                      f"\nscreened so far: {counts.screened_title_abstract}",
+         "\n".join(screening_out)),
+        ("Eligibility", f"Full texts sought\n{counts.passed_title_abstract}\n"
+                        f"assessed so far: {counts.full_text_assessed}",
+         "\n".join(full_text_out)),
+        ("Included", f"New studies included\n{counts.included}", None),
+        ("", f"Studies in the review now\n{baseline_included} published (search to "
+             f"{cutoff_label})\n+ {new_included_total} added by the living review\n"
+             f"= {baseline_included + new_included_total}", None),
+    ]
+    line = 0.19  # inches per text line
+    heights = [max(_lines(left), _lines(right or "")) * line + 0.25 for _, left, right in rows]
+    gap = 0.45
+    total = sum(heights) + gap * (len(rows) - 1) + 0.9
+    figure = _figure(10, total)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(total, 0)
+    ax.axis("off")
+    ax.text(0.3, 0.35, title, fontsize=12, fontweight="bold", va="center")
+    top = 0.8
+    centres = []
+    for (stage, left, right), height in zip(rows, heights):
+        ax.text(0.35, top + height / 2, stage, rotation=90, ha="center", va="center",
+                fontsize=9, fontweight="bold", color="#333333")
+        _box(ax, 0.7, top, 4.3, height, left, "#E8EEF7")
+        if right:
+            _box(ax, 5.6, top, 4.2, height, right, "#F7F7F7")
+            ax.annotate("", xy=(5.6, top + height / 2), xytext=(5.0, top + height / 2),
+                        arrowprops={"arrowstyle": "-|>", "color": "#333333"})
+        centres.append((top, height))
+        top += height + gap
+    for (top_a, height_a), (top_b, _) in zip(centres, centres[1:]):
+        ax.annotate("", xy=(2.85, top_b), xytext=(2.85, top_a + height_a),
+                    arrowprops={"arrowstyle": "-|>", "color": "#333333"})
+    return _save(figure, path)
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + 1 if text else 0
+
+
+def _box(ax, x: float, top: float, width: float, height: float, text: str, colour: str) -> None:
+    ax.add_patch(FancyBboxPatch((x, top), width, height,
+                                boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=colour, edgecolor="#333333", linewidth=1))
+    first, _, rest = text.partition("\n")
+    ax.text(x + 0.12, top + 0.12, first, fontsize=9, fontweight="bold", va="top")
+    if rest:
+        ax.text(x + 0.12, top + 0.12 + 0.19, rest, fontsize=8.5, va="top", linespacing=1.35)
+
+
+def write_figures(summaries: Summaries, prisma: PrismaCounts, directory: Path, *,
+                  prisma_title: str, new_included_total: int) -> dict[str, Path]:
+    """All four PNGs into ``directory``; returns their paths by file name."""
+    cutoff = summaries.cutoff.isoformat()
+    return {
+        FIG2: studies_per_year(summaries.tables["studies_per_year"], directory / FIG2, cutoff),
+        FIG3: region_by_period(summaries.tables["region_by_period"], directory / FIG3),
+        FIG4: research_focus(summaries.tables["research_focus"], directory / FIG4),
+        PRISMA: prisma_flow(prisma, directory / PRISMA, title=prisma_title,
+                            baseline_included=summaries.included["baseline"],
+                            new_included_total=new_included_total, cutoff_label=cutoff),
+    }

@@ -1,0 +1,134 @@
+"""A report version on disk: Markdown, summary.json, CSVs and PNGs, and its diff to the last one."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import pytest
+from PIL import Image
+from test_summaries_store import (
+    add_record,
+    add_run,
+    code,
+    corpus_fixtures,
+    include_new,
+    queue,
+)
+
+from livingreview.errors import InputError
+from livingreview.store.database import session_scope
+from livingreview.summaries import figures
+from livingreview.summaries.report import write_report
+
+published, corpus = corpus_fixtures()
+
+
+def _update_run(session, tag: str, titles: list[str], include: int, year: int) -> int:
+    """An update run whose hits are all queued; the first ``include`` are then included."""
+    run = add_run(session, start=date(year, 1, 1), end=date(year, 1, 31))
+    for n, title in enumerate(titles):
+        record = add_record(session, run, source="pubmed", source_id=f"{tag}{n}", title=title,
+                            year=year, doi=f"10.1000/{tag}{n}")
+        queue(session, record, run)
+        if n < include:
+            include_new(session, record, datetime(year, 2, 1, tzinfo=timezone.utc))
+            code(session, record, "research_focus", "implementation")
+            code(session, record, "country", "Norway")
+    return run
+
+
+def test_report_version_holds_every_file(corpus, tmp_path):
+    out = tmp_path / "reports"
+    with session_scope(corpus) as session:
+        run = _update_run(session, "a", ["Peer workers in crisis teams", "Unrelated"], 1, 2022)
+        report = write_report(session, out, 1, run)
+
+    assert report.directory == out / "v0001"
+    assert sorted(p.name for p in report.directory.iterdir()) == [
+        "figures", "report.md", "summary.json", "tables"]
+    for name, path in report.figures.items():
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            assert image.format == "PNG" and image.width >= 600 and image.height >= 300, name
+    assert set(report.figures) == {figures.FIG2, figures.FIG3, figures.FIG4, figures.PRISMA}
+
+    summary = json.loads(report.summary_json.read_text(encoding="utf-8"))
+    assert summary["version"] == 1 and summary["run"]["id"] == run
+    assert summary["included"] == {"baseline": 172, "new": 1, "all": 173}
+    assert summary["prisma"]["run"]["identified"] == {"pubmed": 2}
+    assert summary["prisma"]["run"]["included"] == 1
+
+    for key, path in report.csv.items():
+        assert path.exists(), key
+    focus = pd.read_csv(report.csv["research_focus"]).set_index("research_focus")
+    assert focus.loc["implementation", "all_n"] == 72
+    assert focus.loc["implementation", "new_n"] == 1
+    assert pd.read_csv(report.csv["prisma_run"]).set_index("box").loc[
+        "new studies included", "n"] == 1
+
+    text = report.report_md.read_text(encoding="utf-8")
+    assert text == report.markdown
+    assert "**172 studies to 2021-12-14 + 1 new = 173 included.**" in text
+    assert "PubMed and Crossref only" in text and "10 databases" in text
+    assert "This is the first version written here" in text
+    for path in list(report.figures.values()) + list(report.csv.values()):
+        assert f"({path.relative_to(report.directory)})" in text
+    assert "Studies: 173 of 173 included studies coded (baseline 172 of 172, new 1 of 1)." in text
+    assert "| implementation | 71 (41.3%) | 1 (100.0%) | 72 (41.6%) |" in text
+
+    # what the flow publishes as Prefect artifacts must be plain JSON
+    json.dumps(report.tables)
+    assert {"research_focus", "region_by_period", "prisma_run", "prisma_cumulative",
+            "published_comparison"} <= set(report.tables)
+
+
+def test_next_version_says_what_changed(corpus, tmp_path):
+    out = tmp_path / "reports"
+    with session_scope(corpus) as session:
+        first = _update_run(session, "a", ["Peer workers in crisis teams"], 1, 2022)
+        write_report(session, out, 1, first)
+        second = _update_run(session, "b", ["Co-creation with peer workers in Oslo",
+                                             "Peer navigators in emergency departments",
+                                             "Still to screen"], 2, 2023)
+        report = write_report(session, out, 2, second)
+
+    changes = report.summary["changes"]
+    assert changes["previous_version"] == 1
+    assert [s["title"] for s in changes["new_included_studies"]] == [
+        "Co-creation with peer workers in Oslo", "Peer navigators in emergency departments"]
+    assert len(changes["new_candidates"]) == 3
+    changed = {c["count"]: (c["before"], c["now"]) for c in changes["changed_counts"]}
+    assert changed["research_focus / implementation"] == (72, 74)
+    assert changed["studies_per_year / 2023"] == (0, 2)
+    assert changed["region_by_period / Europe excluding Great Britain × 2023"] == (0, 2)
+
+    text = report.markdown
+    assert "## What changed since version 1" in text
+    assert "Included studies: 173 then, 175 now (1 → 3 new)." in text
+    assert "- Co-creation with peer workers in Oslo (2023), doi:10.1000/b0" in text
+    assert "**New candidates queued for screening (3):**" in text
+    assert "- Still to screen [record" in text
+    assert "| research_focus / implementation | 72 | 74 | +2 |" in text
+    saved = json.loads(report.summary_json.read_text(encoding="utf-8"))
+    assert saved["changes"]["new_candidates"] == changes["new_candidates"]
+
+
+def test_rewriting_a_version_replaces_it_whole(corpus, tmp_path):
+    out = tmp_path / "reports"
+    with session_scope(corpus) as session:
+        write_report(session, out, 1)
+        (out / "v0001" / "stale.txt").write_text("from an earlier attempt")
+        report = write_report(session, out, 1)
+    assert not (report.directory / "stale.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["v0001"]  # no partial or old folders
+
+
+def test_a_previous_version_without_summary_is_refused(corpus, tmp_path):
+    with session_scope(corpus) as session:
+        with pytest.raises(InputError, match="summary.json") as caught:
+            write_report(session, tmp_path / "reports", 2, previous_dir=tmp_path / "nowhere")
+    assert "Fix:" in str(caught.value)
+    assert not (tmp_path / "reports" / "v0002").exists()
