@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from livingreview.cli import corpus, dedup, parse, screening
+from livingreview.cli import corpus, dedup, parse, screening, simulate
+from livingreview.cli import imports
 
 app = typer.Typer(
     name="livingreview",
@@ -18,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (corpus, parse, dedup, screening):
+for _module in (corpus, parse, dedup, screening, simulate, imports):
     _module.register(app)
 
 
