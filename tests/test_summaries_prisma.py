@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 from test_summaries_store import (
+    ROOT,
     add_baseline_study,
     add_record,
     add_run,
@@ -15,10 +16,14 @@ from test_summaries_store import (
     queue,
 )
 
+from livingreview.config import load_review
 from livingreview.errors import StoreError, ValidationFailed
+from livingreview.intake import queue_candidates, store_hits
+from livingreview.records import Record
 from livingreview.screening.status import record_decision
 from livingreview.store.database import session_scope
 from livingreview.store.models import SourceHit
+from livingreview.store.runs import start_run
 from livingreview.summaries.prisma import (
     PrismaCounts,
     PrismaMismatch,
@@ -167,3 +172,36 @@ def test_unknown_run_is_refused(store_url):
     with session_scope(store_url) as session:
         with pytest.raises(StoreError, match="no update run with id"):
             run_counts(session, 99)
+
+
+def test_counts_agree_with_what_the_intake_step_counted(store_url):
+    """Derived from the store afterwards, the flow matches the intake's own tallies."""
+    rules = load_review(ROOT / "review.toml")["eligibility"]
+    title = "Peer support workers in community mental health teams: a qualitative study"
+    records = [
+        Record(source="pubmed", source_id="1001", title=title, year=2022, doi="10.1000/x1",
+               authors=["Smith, A"], language="eng", publication_types=["Journal Article"]),
+        Record(source="crossref", source_id="10.1000/x1", title=title, year=2022,
+               doi="10.1000/x1", authors=["Smith, A"]),
+        Record(source="pubmed", source_id="1002", title="Peer workers before 2010", year=2005,
+               doi="10.1000/x2", authors=["Jones, B"], language="eng",
+               publication_types=["Journal Article"]),
+        Record(source="pubmed", source_id="1003", title="A systematic review of peer work",
+               year=2022, doi="10.1000/x3", authors=["Lee, C"], language="eng",
+               publication_types=["Review"]),
+    ]
+    with session_scope(store_url) as session:
+        first = start_run(session, window_start=date(2021, 12, 11), window_end=date(2022, 1, 31))
+        intake = store_hits(session, first, records)
+        queued = queue_candidates(session, first, rules)
+        second = start_run(session, window_start=date(2022, 1, 28), window_end=date(2022, 2, 28))
+        again = store_hits(session, second, records[:2])
+        queue_candidates(session, second, rules)
+        counts, repeat = run_counts(session, first), run_counts(session, second)
+    assert counts.identified_total == intake.received == 4
+    assert counts.duplicates_total == sum(intake.duplicates.values()) == 1
+    assert counts.auto_excluded == dict(queued.auto_excluded) == {"EX_PRE2010": 1,
+                                                                  "EX_REVIEW": 1}
+    assert counts.queued == queued.queued == 1
+    assert repeat.already_known_total == again.already_known == 2
+    assert repeat.identified_total == 2 and repeat.queued == 0

@@ -26,6 +26,7 @@ from livingreview.store.models import (
     UpdateRun,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 CUTOFF = date(2021, 12, 14)
 CUTOFF_AT = datetime.combine(CUTOFF, time(0), tzinfo=timezone.utc)
 
