@@ -9,7 +9,6 @@ from __future__ import annotations
 import typer
 
 from livingreview.cli import corpus, dedup, parse, screening, simulate
-from livingreview.cli import imports
 
 app = typer.Typer(
     name="livingreview",
@@ -19,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (corpus, parse, dedup, screening, simulate, imports):
+for _module in (corpus, parse, dedup, screening, simulate):
     _module.register(app)
 
 
