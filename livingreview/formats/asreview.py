@@ -14,7 +14,6 @@ default the importer gives.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from livingreview.errors import InputError
 from livingreview.records import Record, normalise_doi
 from livingreview.screening.external import ExternalDecision
+from livingreview.screening.sheets import read_sheet, write_sheet
 
 COLUMNS = ("record_id", "title", "abstract", "keywords", "authors", "year", "journal", "doi",
            "url", "included")
@@ -32,22 +32,14 @@ LABEL_COLUMNS = ("asreview_label", "included", "label_included", "final_included
 
 def write_queue(rows: Iterable[tuple[int, Record, int | None]], path: Path) -> int:
     """Write (record id, record, label or None) rows as an ASReview dataset; returns the count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for record_id, record, label in rows:
-            writer.writerow({
-                "record_id": record_id, "title": record.title or "",
-                "abstract": record.abstract or "", "keywords": "; ".join(record.keywords),
-                "authors": "; ".join(record.authors), "year": record.year or "",
-                "journal": record.journal or "", "doi": record.doi or "",
-                "url": record.url or (f"https://doi.org/{record.doi}" if record.doi else ""),
-                "included": "" if label is None else int(label),
-            })
-            count += 1
-    return count
+    return write_sheet(path, COLUMNS, ({
+        "record_id": record_id, "title": record.title or "",
+        "abstract": record.abstract or "", "keywords": "; ".join(record.keywords),
+        "authors": "; ".join(record.authors), "year": record.year or "",
+        "journal": record.journal or "", "doi": record.doi or "",
+        "url": record.url or (f"https://doi.org/{record.doi}" if record.doi else ""),
+        "included": "" if label is None else int(label),
+    } for record_id, record, label in rows))
 
 
 def _label(value: str | None) -> int | None:
@@ -78,42 +70,30 @@ def _time(value: str | None) -> datetime | None:
 def read_decisions(path: Path) -> list[ExternalDecision]:
     """Labelled rows of an ASReview export (unlabelled rows are skipped)."""
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, delimiter=delimiter)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            label_column = next((c for c in LABEL_COLUMNS if c in header), None)
-            if label_column is None:
-                raise InputError(str(path), "header", "no label column "
-                                 f"(looked for {', '.join(LABEL_COLUMNS)})",
-                                 "export the dataset from ASReview LAB (it adds asreview_label)")
-            decisions = []
-            for row in reader:
-                line = reader.line_num
-                label = _label(row.get(label_column))
-                if label is None:
-                    continue
-                if label == -99:
-                    raise InputError(str(path), f"line {line}, column {label_column}",
-                                     f"label {row.get(label_column)!r} is not 1, 0 or empty",
-                                     "use 1 for relevant, 0 for irrelevant, empty for not seen")
-                raw_id = (row.get("record_id") or "").strip()
-                note = (row.get("asreview_note") or "").strip() or None
-                decisions.append(ExternalDecision(
-                    line=line, decision="include" if label == 1 else "exclude",
-                    record_id=int(float(raw_id)) if raw_id.replace(".0", "").isdigit() else None,
-                    doi=normalise_doi(row.get("doi")), title=row.get("title"),
-                    reasons=(note,) if note and label == 0 else (), note=note,
-                    decided_at=_time(row.get("asreview_time")),
-                    extra={"id_from": "marker"}))
-    except FileNotFoundError:
-        raise InputError(str(path), "file", "not found",
-                         "give the path of the dataset exported from ASReview LAB") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"byte {exc.start}", "not UTF-8 text",
-                         "export again from ASReview LAB as CSV") from None
-    except csv.Error as exc:
-        raise InputError(str(path), "CSV structure", str(exc),
-                         "export again from ASReview LAB as CSV") from None
+    header, rows = read_sheet(path, "export the dataset from ASReview LAB as CSV or TSV",
+                              delimiter)
+    folded = [h.lower() for h in header]
+    label_column = next((c for c in LABEL_COLUMNS if c in folded), None)
+    if label_column is None:
+        raise InputError(str(path), "header", "no label column "
+                         f"(looked for {', '.join(LABEL_COLUMNS)})",
+                         "export the dataset from ASReview LAB (it adds asreview_label)")
+    decisions = []
+    for line, raw in rows:
+        row = {k.lower(): v for k, v in raw.items() if k is not None}
+        label = _label(row.get(label_column))
+        if label is None:
+            continue
+        if label == -99:
+            raise InputError(str(path), f"line {line}, column {label_column}",
+                             f"label {row.get(label_column)!r} is not 1, 0 or empty",
+                             "use 1 for relevant, 0 for irrelevant, empty for not seen")
+        raw_id = (row.get("record_id") or "").strip()
+        note = (row.get("asreview_note") or "").strip() or None
+        decisions.append(ExternalDecision(
+            line=line, decision="include" if label == 1 else "exclude",
+            record_id=int(float(raw_id)) if raw_id.replace(".0", "").isdigit() else None,
+            doi=normalise_doi(row.get("doi")), title=row.get("title"),
+            reasons=(note,) if note and label == 0 else (), note=note,
+            decided_at=_time(row.get("asreview_time")), extra={"id_from": "marker"}))
     return decisions

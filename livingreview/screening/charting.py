@@ -10,7 +10,6 @@ re-importing an unchanged export changes nothing and keeps the original coder an
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from livingreview.screening.scheme import (
     involvement_from_phases,
     split_cell,
 )
+from livingreview.screening.sheets import read_sheet, write_sheet
 from livingreview.screening.status import included_record_ids
 from livingreview.store.models import ChartingCode, StoredRecord
 
@@ -56,18 +56,13 @@ def export_charting(session: Session, path: Path) -> int:
     records = session.scalars(select(StoredRecord).where(StoredRecord.id.in_(ids))
                               .order_by(StoredRecord.year, StoredRecord.id)).all() if ids else []
     codes = current_codes(session, ids)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # utf-8-sig: spreadsheet programs read the BOM and keep diacritics intact.
-    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(chart_columns())
-        for record in records:
-            context = [record.id, record.study_id or "",
-                       (record.authors or [""])[0], record.year or "", record.title or "",
-                       record.doi or ""]
-            writer.writerow(context + [CELL_SEPARATOR.join(codes[record.id].get(name, []))
-                                       for name in FIELDS])
-    return len(records)
+    # A BOM, so that spreadsheet programs keep diacritics intact.
+    return write_sheet(path, chart_columns(), (
+        dict(zip(chart_columns(),
+                 [record.id, record.study_id or "", (record.authors or [""])[0],
+                  record.year or "", record.title or "", record.doi or ""]
+                 + [CELL_SEPARATOR.join(codes[record.id].get(name, [])) for name in FIELDS]))
+        for record in records), bom=True)
 
 
 @dataclass(frozen=True)
@@ -107,28 +102,9 @@ class ChartImport:
     changed_records: list[int] = field(default_factory=list)
 
 
-def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            rows = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise InputError(str(path), "file", "not found",
-                         "give the path of a sheet written by `livingreview chart export`") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"byte {exc.start}", "not UTF-8 text",
-                         "save the sheet as CSV UTF-8 from your spreadsheet program") from None
-    except csv.Error as exc:
-        raise InputError(str(path), "CSV structure", str(exc),
-                         "save the sheet as a plain comma-separated CSV file") from None
-    return header, rows
-
-
 def parse_sheet(session: Session, path: Path) -> dict[int, dict[str, list[str]]]:
     """Every row's checked values ({record id: {field: values}}), or ChartImportError."""
-    header, rows = _read(path)
+    header, rows = read_sheet(path, "start from a sheet written by `livingreview chart export`")
     problems: list[CellProblem] = []
     if "record_id" not in header:
         raise InputError(str(path), "header", "no record_id column",
