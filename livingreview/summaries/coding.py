@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from livingreview.screening.scheme import (
     FIELDS,
@@ -55,6 +56,15 @@ class CodeRow:
     coded_at: datetime | None = None
 
 
+@lru_cache(maxsize=4096)
+def _normalised(field: str, value: str) -> tuple[tuple[str, ...], str | None]:
+    # A corpus repeats the same few values thousands of times; the scheme's rules are regexes.
+    try:
+        return tuple(normalise_code(field, value)), None
+    except CodeError as exc:
+        return (), str(exc)
+
+
 def study_codes(rows: Iterable[CodeRow], label: str) -> tuple[dict[str, object], list[str]]:
     """One study's coded values, and the problems found in them (each naming the study).
 
@@ -71,12 +81,11 @@ def study_codes(rows: Iterable[CodeRow], label: str) -> tuple[dict[str, object],
     def values(field: str) -> list[str]:
         found: list[str] = []
         for row in by_field.get(field, []):
-            try:
-                normalised = normalise_code(field, row.value)
-            except CodeError as exc:
+            normalised, error = _normalised(field, row.value)
+            if error:
                 problems.append(f"{label}: {field} value {row.value!r} (charting_codes row "
-                                f"{row.id}) is not in the charting scheme ({exc}). Fix: recode it")
-                continue
+                                f"{row.id}) is not in the charting scheme ({error}). "
+                                "Fix: recode it")
             found += [v for v in normalised if v not in found]
         return found
 

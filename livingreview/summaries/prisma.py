@@ -61,6 +61,7 @@ from livingreview.store.models import (
 )
 
 NO_REASON = "no reason given"
+_CHUNK = 800  # record ids per stage_outcomes call (it filters in SQL below 900)
 FINISHED = ("succeeded",)
 
 
@@ -213,19 +214,25 @@ def _mismatch(run_ids: Iterable[int], problems: list[str]) -> PrismaMismatch:
     return PrismaMismatch(report, [{"run_ids": list(run_ids), "problem": p} for p in problems])
 
 
-def run_counts(session: Session, run_id: int) -> PrismaCounts:
-    """The reconciled PRISMA counts of one run (raises ``PrismaMismatch`` if they do not add up)."""
-    return _RunFacts(session, [run_id]).counts(run_id).reconcile()
+def run_counts(session: Session, run_id: int, *,
+               included_ids: set[int] | None = None) -> PrismaCounts:
+    """The reconciled PRISMA counts of one run (raises ``PrismaMismatch`` if they do not add up).
+
+    ``included_ids`` saves a pass over the decision log when the caller already has
+    ``screening.status.included_record_ids(session)``.
+    """
+    return _RunFacts(session, [run_id], included_ids).counts(run_id).reconcile()
 
 
 def cumulative_counts(session: Session, run_ids: Iterable[int] | None = None, *,
-                      kinds: tuple[str, ...] = ("update",)) -> PrismaCounts:
+                      kinds: tuple[str, ...] = ("update",),
+                      included_ids: set[int] | None = None) -> PrismaCounts:
     """Summed, reconciled counts over runs (default: every run of the given kinds, in order)."""
     if run_ids is None:
         run_ids = session.scalars(select(UpdateRun.id).where(UpdateRun.kind.in_(kinds))
                                   .order_by(UpdateRun.id)).all()
     run_ids = list(run_ids)
-    facts = _RunFacts(session, run_ids)
+    facts = _RunFacts(session, run_ids, included_ids)
     total = PrismaCounts(run_ids=tuple(run_ids))
     for run_id in run_ids:
         _add(total, facts.counts(run_id).reconcile())
@@ -261,7 +268,8 @@ class _Fate:
 class _RunFacts:
     """The store's facts about some runs, loaded once (the queries are per table, not per row)."""
 
-    def __init__(self, session: Session, run_ids: list[int]) -> None:
+    def __init__(self, session: Session, run_ids: list[int],
+                 included_ids: set[int] | None) -> None:
         self.runs = {r.id: r for r in session.scalars(
             select(UpdateRun).where(UpdateRun.id.in_(run_ids)))}
         unknown = sorted(set(run_ids) - set(self.runs))
@@ -288,16 +296,24 @@ class _RunFacts:
         self.candidates = {c.record_id: (c.run_id, c.added_run_id) for c in session.execute(
             select(Candidate.record_id, Candidate.run_id, StoredRecord.added_run_id)
             .join(StoredRecord, StoredRecord.id == Candidate.record_id))}
-        self.auto: dict[int, ScreeningDecision] = {}
+        self.auto: dict[int, str] = {}  # record -> reason of its automatic exclusion
         self.human: set[int] = set()
-        for event in session.scalars(select(ScreeningDecision).order_by(ScreeningDecision.id)):
+        for event in session.execute(
+                select(ScreeningDecision.record_id, ScreeningDecision.reviewer,
+                       ScreeningDecision.decision, ScreeningDecision.reason_code)
+                .order_by(ScreeningDecision.id)):
             if event.reviewer.startswith(AUTO_PREFIX):
                 if event.decision == "exclude":
-                    self.auto.setdefault(event.record_id, event)
+                    self.auto.setdefault(event.record_id, event.reason_code or NO_REASON)
             else:
                 self.human.add(event.record_id)
-        self.outcomes = stage_outcomes(session)
-        self.included = included_record_ids(session)
+        # Stage outcomes only of the records these runs brought in, a chunk at a time (the
+        # status module filters in SQL for short lists).
+        self.outcomes: dict[int, dict[str, StageOutcome]] = {}
+        fresh = sorted(r.id for r in self.records.values() if r.added_run_id in self.runs)
+        for start in range(0, len(fresh), _CHUNK):
+            self.outcomes.update(stage_outcomes(session, fresh[start:start + _CHUNK]))
+        self.included = included_record_ids(session) if included_ids is None else included_ids
 
     def counts(self, run_id: int) -> PrismaCounts:
         run = self.runs[run_id]
@@ -369,7 +385,7 @@ class _RunFacts:
         if queued or (record_id in self.auto and ta.human_votes and ta.decision != "exclude"):
             return _Fate("queued")
         if record_id in self.auto:
-            return _Fate("auto_excluded", self.auto[record_id].reason_code or NO_REASON)
+            return _Fate("auto_excluded", self.auto[record_id])
         record = self.records[record_id]
         if record.in_baseline or record_id in self.human:
             return _Fate("imported")

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.errors import InputError
+from livingreview.screening.status import included_record_ids
 from livingreview.store.models import Candidate, StoredRecord, UpdateRun
 from livingreview.summaries import figures
 from livingreview.summaries.prisma import PrismaCounts, cumulative_counts, run_counts
@@ -71,13 +72,15 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
                          "number report versions from 1")
     out_root = Path(out_root)
     previous = _previous_summary(out_root, version, previous_dir)
-    summaries = compute(session)
     run = session.get(UpdateRun, run_id) if run_id is not None else None
     if run_id is not None and run is None:
         raise InputError("write_report", "run_id", f"no update run with id {run_id}",
                          "pass the id of the run being summarised, or None")
-    prisma_run = run_counts(session, run_id) if run_id is not None else None
-    prisma_all = cumulative_counts(session)
+    included = included_record_ids(session)
+    summaries = compute(session, included_ids=included)
+    prisma_run = run_counts(session, run_id, included_ids=included) if run_id is not None \
+        else None
+    prisma_all = cumulative_counts(session, included_ids=included)
     comparisons = compare_with_published(summaries, published or load_published())
     candidates = sorted(session.scalars(select(Candidate.record_id)))
     generated = datetime.now(timezone.utc).replace(microsecond=0)
