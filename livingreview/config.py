@@ -6,11 +6,14 @@ Secrets (API keys, notification URLs) are read only from the environment and are
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from livingreview.errors import ConfigError
 
@@ -58,6 +61,7 @@ class Settings:
     ncbi_api_key: Secret = field(default_factory=lambda: Secret(""))
     notify_urls: Secret = field(default_factory=lambda: Secret(""))
     http_timeout: float = 30.0
+    crossref_rate: float = 3.0  # list requests/s: the polite pool's limit; Plus members have more
     expectations_dir: Path | None = None  # None: the project's expectations/ folder
 
     @classmethod
@@ -78,16 +82,26 @@ class Settings:
             ncbi_api_key=Secret(_env("NCBI_API_KEY", "") or ""),
             notify_urls=Secret(_env("NOTIFY_URLS", "") or ""),
             http_timeout=float(_env("HTTP_TIMEOUT", str(cls.http_timeout))),
+            crossref_rate=float(_env("CROSSREF_RATE", str(cls.crossref_rate))),
             expectations_dir=Path(_env("EXPECTATIONS_DIR")) if _env("EXPECTATIONS_DIR") else None,
         )
         values.update(overrides)
         return cls(**values)
 
     def secrets(self) -> list[str]:
-        """Every secret value in force, for scrubbing text before it is written anywhere."""
+        """Every secret value in force, for scrubbing text before it is written anywhere.
+
+        A notification URL counts whole and in parts: notifiers rewrite it (``json://`` is
+        posted as ``http://``, a Slack token becomes a path), so its credentials, query values
+        and long path segments are secrets on their own.
+        """
         values = [self.ncbi_api_key.reveal()]
-        values += [u for u in self.notify_urls.reveal().replace(",", " ").split() if u]
-        return [v for v in values if v]
+        for url in self.notify_urls.reveal().replace(",", " ").split():
+            parts = urlsplit(url)
+            values += [url, url.split("://", 1)[-1], parts.password or "", parts.username or ""]
+            values += [segment for segment in parts.path.split("/") if len(segment) >= 8]
+            values += [value for _, value in parse_qsl(parts.query) if len(value) >= 6]
+        return sorted({v for v in values if v}, key=len, reverse=True)
 
 
 def scrub(text: str, settings: Settings) -> str:
@@ -95,6 +109,35 @@ def scrub(text: str, settings: Settings) -> str:
     for secret in settings.secrets():
         text = text.replace(secret, "**********")
     return text
+
+
+_KEY_IN_URL = re.compile(r"((?:api_key|apikey|access_token|token)=)[^&\s\"']+", re.IGNORECASE)
+_LOG_SECRETS: list[str] = []
+_BASE_FACTORY = logging.getLogRecordFactory()
+
+
+def _scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _BASE_FACTORY(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed log call is the caller's bug; leave the record as it is
+        return record
+    cleaned = _KEY_IN_URL.sub(r"\1**********", message)
+    for secret in _LOG_SECRETS:
+        cleaned = cleaned.replace(secret, "**********")
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    return record
+
+
+def protect_logs(settings: "Settings") -> None:
+    """Scrub every log record of this process of the settings' secrets and of ``api_key=...``.
+
+    At record creation, because request URLs are logged by many libraries' own child loggers
+    (httpx at INFO, urllib3 and apprise at DEBUG) and filters on a parent logger miss those.
+    """
+    _LOG_SECRETS[:] = settings.secrets()
+    logging.setLogRecordFactory(_scrubbing_factory)
 
 
 def load_review(path: Path) -> dict[str, Any]:

@@ -18,12 +18,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Prefect offline and project-local, before anything imports it.
 os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "tests"))
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 # Tests never write into the working tree's data/ or reports/ by accident.
 for _name in ("LR_DATABASE_URL", "LR_REPORT_DIR", "LR_NOTIFY_URLS", "LR_NCBI_API_KEY",
-              "LR_PUBMED_BASE_URL", "LR_CROSSREF_BASE_URL", "LR_EXPECTATIONS_DIR"):
+              "LR_PUBMED_BASE_URL", "LR_CROSSREF_BASE_URL", "LR_EXPECTATIONS_DIR",
+              "LR_REVIEW_FILE", "LR_CROSSREF_RATE"):
     os.environ.pop(_name, None)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from livingreview.cli import corpus, dedup, parse, screening, simulate
+from livingreview.cli import corpus, dedup, imports, parse, screening, simulate
 
 app = typer.Typer(
     name="livingreview",
@@ -18,9 +18,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (corpus, parse, dedup, screening, simulate):
+for _module in (corpus, parse, dedup, screening, simulate, imports):
     _module.register(app)
 
 
 def main() -> None:
+    from livingreview.config import Settings, protect_logs
+
+    protect_logs(Settings.from_env())
     app()

@@ -1,7 +1,196 @@
-"""Commands: corpus (registered by livingreview.cli)."""
+"""Commands: init, update, status, serve, demo (the corpus and its monthly update)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from livingreview.config import Settings, load_review
+from livingreview.errors import LivingReviewError, SourceError
+
+console = Console()
+err = Console(stderr=True)
+
+UNREACHABLE_HINT = (
+    "The live bibliographic APIs cannot be reached from this machine ({why}).\n"
+    "Nothing was lost and no watermark moved. To see the monthly update work offline, against "
+    "the bundled replay server of recorded responses, run:  make demo"
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def init_store(settings: Settings) -> None:
+    from livingreview.baseline import load_baseline
+    from livingreview.store.database import redact_url, session_scope, upgrade
+
+    review = load_review(settings.review_file)
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        result = load_baseline(session, review["review"]["baseline_cutoff"])
+    where = redact_url(settings.database_url)
+    if result is None:
+        console.print(f"Corpus store at {where} is up to date; the baseline was already loaded.")
+    else:
+        console.print(
+            f"Corpus store ready at {where}: baseline of {result.studies} included studies "
+            f"(of {review['review']['baseline_included']} in the published review; import the "
+            f"authors' data set {review['review']['data_set_doi']} for the rest), "
+            f"{result.coded_values} coded values, dated {review['review']['baseline_cutoff']}.")
+
+
+def preflight(settings: Settings, sources: list[str]) -> None:
+    """Fail fast, naming `make demo`, when the APIs cannot be reached at all."""
+    import httpx
+
+    bases = {"pubmed": settings.pubmed_base_url + "/einfo.fcgi",
+             "crossref": settings.crossref_base_url + "/works?rows=0",
+             "openalex": settings.openalex_base_url + "/works?per-page=1",
+             "europepmc": settings.europepmc_base_url + "/search?query=x&format=json&pageSize=1"}
+    for source in sources:
+        try:
+            httpx.get(bases[source], timeout=15.0)
+        except httpx.TransportError as exc:
+            _fail(UNREACHABLE_HINT.format(why=f"{source}: {type(exc).__name__}: {exc}"), code=3)
+
+
+def run_update(settings: Settings, since: date | None, until: date | None,
+               sources: list[str] | None, check: bool = True) -> dict:
+    from livingreview.harvest import enabled_sources
+    from livingreview.store.database import require_schema
+
+    review = load_review(settings.review_file)
+    require_schema(settings.database_url)
+    if check:
+        preflight(settings, enabled_sources(review, sources))
+    from flows.update_review import update_review
+
+    try:
+        result = update_review(since=since, until=until, sources=sources)
+    except SourceError as exc:
+        cause = exc.__cause__ or exc
+        if "connect" in type(cause).__name__.lower() or "ConnectError" in str(exc):
+            _fail(UNREACHABLE_HINT.format(why=str(exc)), code=3)
+        raise
+    counts = result["counts"]
+    console.print(f"[bold green]Update run {result['run_id']} succeeded.[/]")
+    table = Table("source", "window", "identified", title="This run")
+    for source, window in counts["windows"].items():
+        table.add_row(source, f"{window[0]} to {window[1]}",
+                      str(counts.get("identified", {}).get(source, 0)))
+    console.print(table)
+    intake, queue = counts["intake"], counts["queue"]
+    console.print(f"{intake['already_known']} already known, {intake['duplicates_total']} "
+                  f"duplicates linked, {queue['auto_excluded_total']} excluded by metadata rules, "
+                  f"{queue['queued']} queued for screening, "
+                  f"{counts['alerts']['co_creation']} co-creation alert(s).")
+    console.print(f"Report version {result['report_version']}: "
+                  f"{Path(result['report_directory']) / 'report.md'}")
+    return result
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
+    @app.command()
+    def init() -> None:
+        """Create the corpus store and load the published review's included studies."""
+        try:
+            init_store(Settings.from_env())
+        except LivingReviewError as exc:
+            _fail(str(exc))
+
+    @app.command()
+    def update(
+        since: Optional[str] = typer.Option(None, help="Start of the window (YYYY-MM-DD); default: each source's watermark"),
+        until: Optional[str] = typer.Option(None, help="End of the window (YYYY-MM-DD); default: today"),
+        source: Optional[list[str]] = typer.Option(None, "--source", help="Only these sources"),
+        check: bool = typer.Option(True, help="Check that the APIs answer before starting"),
+    ) -> None:
+        """Run one update: harvest, deduplicate, queue, validate, summarise, alert."""
+        try:
+            run_update(Settings.from_env(), _date(since, "--since"), _date(until, "--until"),
+                       source or None, check)
+        except LivingReviewError as exc:
+            _fail(str(exc))
+
+    @app.command()
+    def status() -> None:
+        """Show the runs, the watermarks and the screening queue."""
+        from sqlalchemy import func, select
+
+        from livingreview.store.database import require_schema, session_scope
+        from livingreview.store.models import Candidate, UpdateRun, Watermark
+
+        settings = Settings.from_env()
+        try:
+            require_schema(settings.database_url)
+        except LivingReviewError as exc:
+            _fail(str(exc))
+        with session_scope(settings.database_url) as session:
+            runs = Table("run", "kind", "window", "status", "report", "started", title="Runs")
+            for run in session.scalars(select(UpdateRun).order_by(UpdateRun.id.desc()).limit(12)):
+                runs.add_row(str(run.id), run.kind, f"{run.window_start or ''} to {run.window_end or ''}",
+                             run.status, str(run.report_version or ""), f"{run.started_at:%Y-%m-%d %H:%M}")
+            console.print(runs)
+            marks = Table("source", "harvested until", "by run", title="Watermarks")
+            for mark in session.scalars(select(Watermark)):
+                marks.add_row(mark.source, str(mark.harvested_until), str(mark.run_id))
+            console.print(marks)
+            queued = session.scalar(select(func.count()).select_from(Candidate))
+            console.print(f"{queued} candidate(s) queued in total (see `livingreview queue`).")
+
+    @app.command()
+    def serve() -> None:
+        """Serve the scheduled monthly deployment (needs a Prefect server: `make server`)."""
+        from flows.schedule import serve_update
+
+        serve_update(Settings.from_env())
+
+    @app.command()
+    def demo(
+        data_dir: Path = typer.Option(Path("data/demo"), help="Where the demo's store and archive go"),
+        report_dir: Path = typer.Option(Path("reports/demo"), help="Where the demo's reports go"),
+        fresh: bool = typer.Option(True, help="Start from an empty demo store"),
+    ) -> None:
+        """The monthly update, offline, against the bundled replay server of recorded responses."""
+        from livingreview.replay.server import running_replay_server
+
+        data_dir = data_dir.resolve()
+        store = data_dir / "livingreview.sqlite"
+        if fresh:
+            for path in data_dir.glob("livingreview.sqlite*"):
+                path.unlink()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with running_replay_server(scenario="demo") as replay:
+            os.environ.update({
+                "LR_DATABASE_URL": f"sqlite:///{store}",
+                "LR_REPORT_DIR": str(report_dir.resolve()),
+                "LR_PUBMED_BASE_URL": replay.pubmed_base_url,
+                "LR_CROSSREF_BASE_URL": replay.crossref_base_url,
+            })
+            settings = Settings.from_env()
+            console.print(f"Replay server of recorded API responses at {replay.base_url}")
+            try:
+                init_store(settings)
+                run_update(settings, None, None, None, check=True)
+            except LivingReviewError as exc:
+                _fail(str(exc))
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not a date. Fix: write it as YYYY-MM-DD", code=2)
+    return None

@@ -330,7 +330,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, queries: li
     for query in queries:
         build_works_request(settings, query, start, end, rows=rows, date_field=date_field,
                             from_pub_date=from_pub_date, select=select)
-    sender = source_client(client, SOURCE, LIST_RATE, settings, retry)
+    sender = source_client(client, SOURCE, settings.crossref_rate or LIST_RATE, settings, retry)
     archive = CountingArchive(archive)
     records: dict[str, Record] = {}
     per_query = []

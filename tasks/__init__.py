@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers, one pipeline step each, around the ``livingreview`` core."""

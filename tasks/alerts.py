@@ -1,0 +1,34 @@
+"""Telling maintainers about new co-creation candidates (notifications and Prefect events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from livingreview.alerts import co_creation_notification, new_co_creation_candidates, send
+from livingreview.config import Settings
+from livingreview.store.database import session_scope
+
+
+@task(cache_policy=NO_CACHE)
+def alert_maintainers(settings: Settings, review: dict[str, Any], run_id: int,
+                      version: int | None) -> dict[str, Any]:
+    with session_scope(settings.database_url) as session:
+        found = new_co_creation_candidates(session, run_id, review["alerts"]["co_creation_patterns"])
+    logger = get_run_logger()
+    if not found:
+        logger.info("no new co-creation candidates")
+        return {"co_creation": 0, "notified": 0}
+    for item in found:
+        emit_event(event="livingreview.candidate.co-creation",
+                   resource={"prefect.resource.id": f"livingreview.record.{item['record_id']}",
+                             "prefect.resource.name": (item["title"] or "")[:200]},
+                   payload={"run_id": run_id, "doi": item["doi"], "pmid": item["pmid"],
+                            "year": item["year"], "matched": item["matched"]})
+    delivery = send(co_creation_notification(review["review"]["title"], version, found), settings)
+    logger.info("%d co-creation candidate(s); notified %d target(s)", len(found), delivery.targets)
+    return {"co_creation": len(found), "notified": delivery.targets,
+            "delivered": delivery.delivered}

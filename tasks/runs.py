@@ -1,0 +1,47 @@
+"""Opening and closing an update run; advancing watermarks only after success."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from livingreview.config import Settings
+from livingreview.harvest import Window, enabled_sources, plan_windows
+from livingreview.store.database import require_schema, session_scope
+from livingreview.store.runs import advance_watermarks, finish_run, start_run
+
+
+@task(cache_policy=NO_CACHE)
+def open_run(settings: Settings, review: dict[str, Any], since: date | None, until: date | None,
+             sources: list[str] | None) -> tuple[int, list[Window]]:
+    require_schema(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        windows = plan_windows(session, review, enabled_sources(review, sources),
+                               since=since, until=until)
+        run_id = start_run(session, window_start=min(w.start for w in windows),
+                           window_end=max(w.end for w in windows), flow_run_id=flow_run.get_id())
+    logger = get_run_logger()
+    for w in windows:
+        logger.info("run %s: %s window %s to %s", run_id, w.source, w.start, w.end)
+    return run_id, windows
+
+
+@task(cache_policy=NO_CACHE)
+def close_run(settings: Settings, run_id: int, status: str, counts: dict[str, Any],
+              error: str | None = None, report_version: int | None = None) -> None:
+    with session_scope(settings.database_url) as session:
+        finish_run(session, run_id, status=status, counts=counts, error=error,
+                   report_version=report_version)
+
+
+@task(cache_policy=NO_CACHE)
+def advance_source_watermarks(settings: Settings, run_id: int, windows: list[Window]) -> None:
+    with session_scope(settings.database_url) as session:
+        for window in windows:
+            advance_watermarks(session, [window.source], window.end, run_id)
+    get_run_logger().info("watermarks advanced: %s",
+                          ", ".join(f"{w.source} -> {w.end}" for w in windows))

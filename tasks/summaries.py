@@ -1,0 +1,29 @@
+"""Recomputing the review's summaries into a new report version and publishing them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from livingreview.config import Settings
+from livingreview.store.database import session_scope
+from livingreview.store.runs import next_report_version
+from livingreview.summaries.report import write_report
+
+
+@task(cache_policy=NO_CACHE)
+def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) -> dict[str, Any]:
+    with session_scope(settings.database_url) as session:
+        version = next_report_version(session)
+        report = write_report(session, settings.report_dir, version, run_id,
+                              search_note=review["review"].get("narrower_search_note"))
+    create_markdown_artifact(markdown=report.markdown, key="review-report",
+                             description=f"Living review, version {version}")
+    for name, rows in report.tables.items():
+        create_table_artifact(table=rows, key=f"table-{name}".replace("_", "-"),
+                              description=f"{name} (version {version})")
+    get_run_logger().info("report version %d written to %s", version, report.directory)
+    return {"version": version, "directory": str(report.directory)}
