@@ -29,42 +29,54 @@ TITLE_KEY_CHARS = 28
 MIN_TITLE_KEY_CHARS = 12
 
 
-def title_order(title: str) -> int:
-    """A 64-bit number that sorts like the title's first eight letters."""
-    compact = title.replace(" ", "")[:8].encode("ascii", "ignore")
+def title_order(text: str) -> int:
+    """A 64-bit number that sorts like the text's first eight letters."""
+    compact = text[:8].encode("ascii", "ignore")
     return int.from_bytes(compact.ljust(8, b"\0"), "big")
 
 
 def record_keys(table: RecordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Blocking entries of a table: (key hash, row, title order), one entry per key of a row."""
+    """Blocking entries of a table: (key hash, row, order within the key), one per key of a row.
+
+    Within a title-opening key the records are ordered by what follows the opening; within
+    every other key by the title's opening, so that neighbours in a large key have similar titles.
+    """
     keys: list[str] = []
     rows: list[int] = []
+    orders: list[int] = []
     for row in range(len(table)):
         title = table.title[row].replace(" ", "")
-        entries = []
+        head = title_order(title)
+        count = len(keys)
         if len(title) >= MIN_TITLE_KEY_CHARS:
-            entries.append("T" + title[:TITLE_KEY_CHARS])
-            entries.append("E" + title[-TITLE_KEY_CHARS:])
+            keys.append("T" + title[:TITLE_KEY_CHARS])
+            orders.append(title_order(title[TITLE_KEY_CHARS:]))
+            keys.append("E" + title[-TITLE_KEY_CHARS:])
+            orders.append(head)
         elif title:
-            entries.append("T" + title)
+            keys.append("T" + title)
+            orders.append(head)
         surname = table.first_author[row]
         year = int(table.year[row])
         if surname and year:
-            entries.append(f"A{surname}|{year}")
-            entries.append(f"A{surname}|{year + 1}")
+            keys.append(f"A{surname}|{year}")
+            keys.append(f"A{surname}|{year + 1}")
+            orders += (head, head)
         volume, page = table.volume[row], table.first_page[row]
         if volume and page:
-            entries.append(f"P{volume}|{page}|{table.journal[row][:1]}")
+            keys.append(f"P{volume}|{page}|{table.journal[row][:1]}")
+            orders.append(head)
         for prefix, column in (("D", table.doi), ("M", table.pmid), ("C", table.pmcid),
                                ("O", table.openalex)):
             if column[row]:
-                entries.append(prefix + column[row])
-        keys.extend(entries)
-        rows.extend([row] * len(entries))
-    order = np.fromiter((title_order(t) for t in table.title), dtype=np.uint64,
-                        count=len(table))
-    row_array = np.asarray(rows, dtype=np.int64)
-    return hash_keys(keys), row_array, order[row_array] if len(row_array) else order[:0]
+                keys.append(prefix + column[row])
+                orders.append(head)
+        rows.extend([row] * (len(keys) - count))
+    return (
+        hash_keys(keys),
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(orders, dtype=np.uint64),
+    )
 
 
 def hash_keys(keys: list[str]) -> np.ndarray:
@@ -86,8 +98,11 @@ def unique_pairs(left: np.ndarray, right: np.ndarray, n_right: int) -> tuple[np.
     """Distinct (left, right) pairs."""
     if not len(left):
         return left, right
-    code = np.unique(left.astype(np.int64) * max(n_right, 1) + right.astype(np.int64))
-    return code // max(n_right, 1), code % max(n_right, 1)
+    width = max(n_right, 1)
+    code = np.sort(left.astype(np.int64) * width + right.astype(np.int64))
+    # sort and drop repeats: numpy's hash-based unique is several times slower here
+    code = code[np.concatenate(([True], code[1:] != code[:-1]))]
+    return code // width, code % width
 
 
 def batch_pairs(table: RecordTable, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:

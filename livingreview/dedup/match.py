@@ -32,6 +32,9 @@ class Match:
     zone: str
 
 
+CHUNK = 1_000_000  # pairs scored at a time: bounds the memory of the per-pair arrays
+
+
 def pair_matches(
     a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray
 ) -> list[Match]:
@@ -40,21 +43,26 @@ def pair_matches(
     Duplicate pairs that would chain two records with conflicting identifiers into one cluster
     (A~B and B~C where A and C carry different DOIs) are sent to ``maybe``.
     """
-    if not len(left):
+    kept_left, kept_right, kept_zone, kept_method, kept_score = [], [], [], [], []
+    for start in range(0, len(left), CHUNK):
+        scores = score_pairs(a, b, left[start:start + CHUNK], right[start:start + CHUNK])
+        zone, method, score = decide(scores)
+        keep = np.flatnonzero(zone != DISTINCT)
+        kept_left.append(scores.left[keep])
+        kept_right.append(scores.right[keep])
+        kept_zone.append(zone[keep])
+        kept_method.append(method[keep])
+        kept_score.append(score[keep])
+    if not kept_left:
         return []
-    scores = score_pairs(a, b, left, right)
-    zone, method, score = decide(scores)
-    keep = np.flatnonzero(zone != DISTINCT)
-    zone = _guard_chains(a, b, left, right, zone, score, keep)
+    left, right = np.concatenate(kept_left), np.concatenate(kept_right)
+    zone, method = np.concatenate(kept_zone), np.concatenate(kept_method)
+    score = np.concatenate(kept_score)
+    zone = _guard_chains(a, b, left, right, zone, score, np.arange(len(left)))
+    keys_a, keys_b = a.key[left], b.key[right]
     return [
-        Match(
-            left=str(a.key[left[k]]),
-            right=str(b.key[right[k]]),
-            method=str(method[k]),
-            score=round(float(score[k]), 4),
-            zone=str(zone[k]),
-        )
-        for k in keep
+        Match(left=str(x), right=str(y), method=str(m), score=round(float(v), 4), zone=str(z))
+        for x, y, m, v, z in zip(keys_a, keys_b, method, score, zone)
     ]
 
 

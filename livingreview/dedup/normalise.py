@@ -52,6 +52,8 @@ _EMBASE_NOTE = re.compile(r"\s*\((?:multiple letters|letter|abstract)\)\W*$", re
 
 def ascii_fold(text: str) -> str:
     """Lower-case ASCII: Greek letters spelt out, accents dropped (``Bröker`` -> ``broker``)."""
+    if text.isascii():
+        return text.lower()
     text = _GREEK_RE.sub(lambda m: " " + _GREEK[m.group(0)] + " ", text.lower())
     text = unicodedata.normalize("NFKD", text)
     return text.encode("ascii", "ignore").decode("ascii")
@@ -76,8 +78,20 @@ def normalise_title(title: str | None) -> str:
     """Title as lower-case ASCII words separated by single spaces, without notes or markup."""
     if not title:
         return ""
-    text = ascii_fold(strip_title_notes(str(title)))
-    return _NON_ALNUM.sub(" ", text).strip()
+    text = str(title)
+    if _NOTE_HINT.search(text):
+        text = strip_title_notes(text)
+    return _NON_ALNUM.sub(" ", ascii_fold(text)).strip()
+
+
+_NOTE_HINT = re.compile(r"[\[<&(]")
+
+
+def normalise_text(text: str | None) -> str:
+    """Free text (an abstract) as lower-case ASCII words separated by single spaces."""
+    if not text:
+        return ""
+    return _NON_ALNUM.sub(" ", ascii_fold(str(text))).strip()
 
 
 # Notices are separate records that reuse the title of the article they concern; merging them
@@ -145,8 +159,17 @@ def split_authors(field: str | None) -> list[str]:
     return [text]
 
 
+_ASCII_PUNCTUATION = str.maketrans("", "", "".join(
+    chr(c) for c in range(128) if not chr(c).isalnum()
+))
+
+
 def _fold_name(text: str) -> str:
+    if text.isascii():
+        return text.lower().translate(_ASCII_PUNCTUATION)
     return _NON_ALNUM.sub("", ascii_fold(text))
+
+
 
 
 _PLACEHOLDER_NAMES = re.compile(
@@ -155,23 +178,41 @@ _PLACEHOLDER_NAMES = re.compile(
 )
 
 
+# Word stems that may mark a placeholder or collective name. Substring tests on the lower-cased
+# text are ten times faster than the word-bounded regular expressions; a hit only sends the
+# name down the exact (slower) path, so a spurious hit costs time, never correctness.
+_UNUSUAL_STEMS = (
+    "null", "et al", "n/a", "anon", "unknown", "no authorship", "group", "consorti",
+    "committee", "collaborat", "investigator", "societ", "associat", "organi", "network",
+    "team", "council", "trial", "study", "working", "panel", "institut",
+)
+
+
+def _unusual_name(text: str) -> bool:
+    lower = text.lower()
+    return any(stem in lower for stem in _UNUSUAL_STEMS)
+
+
 # Name particles shared by unrelated people ("de", "van"): not evidence of the same person.
 _PARTICLES = frozenset("de da del della di van von der den le la du dos das el al bin ben mc st".split())
 
 
-def parse_author(author: str) -> tuple[str, list[str], str]:
+@lru_cache(maxsize=1 << 18)  # names recur across a corpus: most look-ups are repeats
+def parse_author(author: str) -> tuple[str, tuple[str, ...], str]:
     """(surname, name words, initials) of one author string, folded.
 
     Handles ``Last, Given``, ``Last FG``, ``F. Last``, ``Given Last`` and collective names
     (kept whole as the surname). The name words are every folded word of two or more letters,
     plus the surname joined up, so that ``Le Quintrec, M.`` and ``Le, Quintrec M.`` share one.
     """
-    author = _PLACEHOLDER_NAMES.sub("", author).strip().strip(".,;")
+    if _unusual_name(author):
+        author = _PLACEHOLDER_NAMES.sub("", author)
+    author = author.strip().strip(".,;")
     if not author:
-        return "", [], ""
+        return "", (), ""
     if _COLLECTIVE_WORDS.search(author):
         name = _fold_name(author)
-        return name, [name], ""
+        return name, (name,), ""
     if "," in author:
         family, given = author.split(",", 1)
         family_words = family.split()
@@ -185,24 +226,32 @@ def parse_author(author: str) -> tuple[str, list[str], str]:
             given_tokens = [t for t, i in zip(tokens, is_initial) if i]
         else:
             family_words, given_tokens = tokens[-1:], tokens[:-1]
-    surname = _fold_name(" ".join(family_words))
-    words = {_fold_name(w) for w in family_words + given_tokens}
+    surname = _fold_name("".join(family_words))
+    words = {_fold_name(w) for w in family_words}
+    initials = ""
+    for token in given_tokens:
+        if _INITIALS.match(token):  # "G.", "GF", "J.-P."
+            initials += _fold_name(token)
+            continue
+        words.add(_fold_name(token))
+        initials += "".join(_fold_name(part)[:1] for part in token.split("-"))
     words = {w for w in words if len(w) >= 2 and w not in _PARTICLES}
     if surname:
         words.add(surname)
-    initials = "".join(
-        _fold_name(part)[:1]
-        for token in given_tokens
-        for part in re.split(r"[-.]", token)
-        if _fold_name(part)
-    )
     if not surname and words:
         surname = sorted(words)[0]
-    return surname, sorted(words), initials
+    return surname, tuple(sorted(words)), initials
 
 
-def author_surname(author: str) -> str:
-    """The surname of one author string, folded (``O'Dell, M. W.`` -> ``odell``)."""
+def author_surname(author: str, plain: bool = False) -> str:
+    """The surname of one author string, folded (``O'Dell, M. W.`` -> ``odell``).
+
+    The same as ``parse_author(author)[0]``, faster for the common ``Last, Given`` form.
+    ``plain=True`` says the caller has checked the name holds no placeholder or collective word.
+    """
+    family, comma, _given = author.partition(",")
+    if comma and family.strip() and (plain or not _unusual_name(author)):
+        return _fold_name(family)
     return parse_author(author)[0]
 
 
@@ -221,28 +270,36 @@ def normalise_author_list(authors: list[str] | str | None, limit: int = 8) -> st
     """
     if isinstance(authors, str) and _NORMALISED_AUTHORS.match(authors):
         return authors
-    surnames = [parse_author(a)[0] for a in _author_items(authors, limit)]
+    items = _author_items(authors, limit)
+    plain = not _unusual_name("|".join(items))  # one test for the whole list
+    surnames = [author_surname(a, plain) for a in items]
     return " ".join(s for s in surnames if s)
 
 
 _NORMALISED_AUTHORS = re.compile(r"^[a-z0-9]+(?: [a-z0-9]+)*$")
 
 
-def author_keys(authors: list[str] | str | None, limit: int = 8) -> str:
-    """The first ``limit`` authors as ``surname words initials`` triples for list comparison.
+def author_list(authors: list[str] | str | None, limit: int = 8) -> str:
+    """The first ``limit`` authors as one string, ``|`` between authors, for
+    ``author_list_similarity`` (which parses them only when a comparison needs it)."""
+    return "|".join(
+        a.replace("|", " ").replace("\n", " ").strip() for a in _author_items(authors, limit)
+    )
 
-    Format: authors joined by ``|``, each ``surname/word word/initials``. See
-    ``author_list_similarity``.
+
+_NAME_WORD = re.compile(r"[a-z0-9]{2,}")
+
+
+def author_words(authors: str) -> str:
+    """Every folded word of two or more letters in an ``author_list`` string, sorted.
+
+    A cheap stand-in for the author list that a vectorised token-set comparison can screen
+    pairs with before the exact (slow) list comparison.
     """
-    parts = []
-    for author in _author_items(authors, limit):
-        surname, words, initials = parse_author(author)
-        if surname:
-            parts.append(f"{surname}/{' '.join(words)}/{initials}")
-    return "|".join(parts)
+    return " ".join(sorted(set(_NAME_WORD.findall(ascii_fold(authors))) - _PARTICLES))
 
 
-def _same_author(a: tuple[str, set[str], str], b: tuple[str, set[str], str]) -> float:
+def _same_author(a: tuple[str, tuple[str, ...], str], b: tuple[str, tuple[str, ...], str]) -> float:
     surname_a, words_a, initials_a = a
     surname_b, words_b, initials_b = b
     if surname_a == surname_b or surname_a in words_b or surname_b in words_a:
@@ -254,15 +311,12 @@ def _same_author(a: tuple[str, set[str], str], b: tuple[str, set[str], str]) -> 
     return 0.0
 
 
-def _parse_keys(keys: str) -> list[tuple[str, set[str], str]]:
-    out = []
-    for item in keys.split("|"):
-        surname, words, initials = (item.split("/") + ["", ""])[:3]
-        out.append((surname, set(words.split()), initials))
-    return out
+def _parse_list(authors: str) -> list[tuple[str, tuple[str, ...], str]]:
+    parsed = [parse_author(a) for a in authors.split("|")]
+    return [p for p in parsed if p[0]]
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def author_list_similarity(a: str, b: str) -> float:
     """Share of the shorter author list found at the same place (give or take one) in the other.
 
@@ -272,7 +326,9 @@ def author_list_similarity(a: str, b: str) -> float:
     """
     if not a or not b:
         return 0.0
-    list_a, list_b = _parse_keys(a), _parse_keys(b)
+    list_a, list_b = _parse_list(a), _parse_list(b)
+    if not list_a or not list_b:
+        return 0.0
     if len(list_a) > len(list_b):
         list_a, list_b = list_b, list_a
     total = 0.0
@@ -392,6 +448,7 @@ def normalise_number(value: object) -> str:
 
 
 _PAGE = re.compile(r"^([a-z]*)(\d+)([a-z]*)$")
+_PLAIN_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-+\s*([1-9]\d*))?\s*$")
 
 
 def issue_part(number: str) -> str:
@@ -408,6 +465,14 @@ def normalise_pages(value: object) -> str:
     """
     if value is None:
         return ""
+    plain = _PLAIN_RANGE.match(str(value))
+    if plain:  # the common "457-468" / "457-68" / "457", without the general machinery
+        begin, finish = plain.group(1), plain.group(2)
+        if not finish:
+            return begin
+        if len(finish) < len(begin):
+            finish = begin[: len(begin) - len(finish)] + finish
+        return begin if finish == begin else f"{begin}-{finish}"
     text = ascii_fold(str(value)).strip().replace(" ", "")
     text = re.sub(r"[-\u2013\u2014]+", "-", text)
     text = re.sub(r"^pp?\.(?=\w)", "", text)

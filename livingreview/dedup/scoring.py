@@ -18,6 +18,9 @@ from livingreview.dedup.normalise import author_list_similarity, journal_similar
 from livingreview.dedup.table import IDENTIFIERS, RecordTable
 
 AGREE, CONFLICT, MISSING = 1, 0, -1
+TITLE_FLOOR = 0.6  # below this title similarity only identifiers or locators can make a match
+AUTHOR_WORDS_FLOOR = 0.6  # token-set similarity of name words below which lists never match
+SHORT_TITLE = 25  # characters: "editorial", "coronary artery disease" identify nothing alone
 
 
 @dataclass
@@ -28,10 +31,11 @@ class PairScores:
     right: np.ndarray
     title: np.ndarray          # [0, 1]; 0 when either title is missing
     title_partial: np.ndarray  # [0, 1]: best alignment of the shorter title inside the longer
+    #                            (computed where it can matter, else equal to ``title``)
     authors: np.ndarray        # [0, 1]; NaN when either author list is missing
     first_author: np.ndarray   # AGREE / CONFLICT / MISSING
     journal: np.ndarray        # [0, 1]; NaN when either journal is missing
-    abstract: np.ndarray       # [0, 1]; NaN when either abstract is missing
+    abstract: np.ndarray       # [0, 1]; NaN when either is missing or the titles differ
     year_gap: np.ndarray       # absolute difference; -1 when either year is missing
     volume: np.ndarray
     number: np.ndarray
@@ -66,7 +70,8 @@ def _text_similarity(a: np.ndarray, b: np.ndarray, scorer=fuzz.ratio) -> np.ndar
 
 
 def _coded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    present = (a != "") & (b != "")
+    """AGREE/CONFLICT/MISSING of two aligned code arrays (0 = missing)."""
+    present = (a != 0) & (b != 0)
     result = np.full(len(a), MISSING, dtype=np.int8)
     result[present] = np.where(a[present] == b[present], AGREE, CONFLICT)
     return result
@@ -78,11 +83,11 @@ def _pages(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) 
     Ranges that overlap ("488" inside "487-488"), share a last page (a typo in the first), or are
     of different kinds (an e-locator "c1804" against print pages "1014") are no evidence.
     """
-    kind_a, kind_b = a.page_kind[left], b.page_kind[right]
+    kind_a, kind_b = a.code("page_kind")[left], b.code("page_kind")[right]
     first_a, first_b = a.page_first[left], b.page_first[right]
     last_a, last_b = a.page_last[left], b.page_last[right]
     known = (first_a >= 0) & (first_b >= 0) & (kind_a == kind_b)
-    same_first = a.first_page[left] == b.first_page[right]
+    same_first = a.code("first_page")[left] == b.code("first_page")[right]
     overlap = (np.maximum(first_a, first_b)
                <= np.minimum(np.maximum(first_a, last_a), np.maximum(first_b, last_b)))
     result = np.full(len(left), MISSING, dtype=np.int8)
@@ -92,45 +97,77 @@ def _pages(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) 
 
 
 def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> PairScores:
-    """Compare row ``left[k]`` of ``a`` with row ``right[k]`` of ``b`` for every k."""
+    """Compare row ``left[k]`` of ``a`` with row ``right[k]`` of ``b``.
+
+    Pairs that no rule could keep (titles far apart, no shared identifier, no shared first
+    author with volume and page) are dropped after the title comparison, before the costlier
+    ones; the returned scores hold the remaining pairs, in ``left``/``right``.
+    """
     title_a, title_b = a.title[left], b.title[right]
     titled = (title_a != "") & (title_b != "")
     title = np.where(titled, _text_similarity(title_a, title_b), 0.0)
-    title_partial = np.where(
-        titled, _text_similarity(title_a, title_b, fuzz.partial_ratio), 0.0
+    worth = (title >= TITLE_FLOOR) | ~titled
+    for name in IDENTIFIERS:
+        codes_a, codes_b = a.code(name)[left], b.code(name)[right]
+        worth |= (codes_a != 0) & (codes_a == codes_b)
+    first_a = a.code("first_author")[left]
+    worth |= (
+        (first_a != 0) & (first_a == b.code("first_author")[right])
+        & (a.code("volume")[left] == b.code("volume")[right])
+        & (a.code("first_page")[left] == b.code("first_page")[right])
     )
-
+    if not worth.all():
+        keep = np.flatnonzero(worth)
+        left, right, title = left[keep], right[keep], title[keep]
+        title_a, title_b, titled = title_a[keep], title_b[keep], titled[keep]
     authors_a, authors_b = a.authors[left], b.authors[right]
     authored = (authors_a != "") & (authors_b != "")
     authors = np.full(len(left), np.nan)
     authors[authored] = _text_similarity(authors_a[authored], authors_b[authored])
     # The surname string misjudges damaged lists (truncated, swapped names, a group appended);
     # the slower list comparison runs only where it can change a decision.
-    recheck = np.flatnonzero(authored & (authors < 0.95) & (title >= 0.7))
+    candidates = np.flatnonzero(authored & (authors < 0.95) & (title >= 0.65))
+    shared = _text_similarity(
+        a.author_words[left[candidates]], b.author_words[right[candidates]],
+        fuzz.token_set_ratio,
+    )
+    recheck = candidates[(shared >= AUTHOR_WORDS_FLOOR) | (authors[candidates] >= 0.5)]
     if len(recheck):
-        keys_a, keys_b = a.author_keys[left[recheck]], b.author_keys[right[recheck]]
+        lists_a, lists_b = a.author_list[left[recheck]], b.author_list[right[recheck]]
         listed = np.fromiter(
-            (author_list_similarity(x, y) for x, y in zip(keys_a, keys_b)),
+            (author_list_similarity(x, y) for x, y in zip(lists_a, lists_b)),
             dtype=np.float64, count=len(recheck),
         )
         authors[recheck] = np.maximum(authors[recheck], listed)
 
+    # Partial alignment (a subtitle or translation added to one title) matters only for pairs
+    # whose authors already agree and whose titles are neither far apart nor already equal.
+    title_partial = title.copy()
+    partial_needed = np.flatnonzero(
+        titled & (title >= 0.65) & (title < 0.97) & (np.nan_to_num(authors) >= 0.8)
+    )
+    title_partial[partial_needed] = _text_similarity(
+        title_a[partial_needed], title_b[partial_needed], fuzz.partial_ratio
+    )
+
     journal_a, journal_b = a.journal[left], b.journal[right]
     journal = np.full(len(left), np.nan)
-    both = np.flatnonzero((journal_a != "") & (journal_b != ""))
+    # Only pairs with close titles can turn on the journal; the rest keep NaN (unknown).
+    journal_codes_a, journal_codes_b = a.code("journal")[left], b.code("journal")[right]
+    known = (journal_codes_a != 0) & (journal_codes_b != 0)
+    journal[known & (journal_codes_a == journal_codes_b)] = 1.0
+    both = np.flatnonzero(known & (journal_codes_a != journal_codes_b) & (title >= 0.8))
     journal[both] = [journal_similarity(x, y) for x, y in zip(journal_a[both], journal_b[both])]
 
     abstract_a, abstract_b = a.abstract[left], b.abstract[right]
-    abstracted = (abstract_a != "") & (abstract_b != "")
+    abstracted = (abstract_a != "") & (abstract_b != "") & (title >= 0.9)
     abstract = np.full(len(left), np.nan)
     abstract[abstracted] = _text_similarity(abstract_a[abstracted], abstract_b[abstracted])
 
     year_a, year_b = a.year[left], b.year[right]
     year_gap = np.where((year_a > 0) & (year_b > 0), np.abs(year_a - year_b), -1)
 
-    short_title = (
-        (np.char.str_len(title_a.astype(str)) < 25) | (np.char.str_len(title_b.astype(str)) < 25)
-    ) if len(left) else np.zeros(0, dtype=bool)
+    short_title = (a.title_length[left] < SHORT_TITLE) | (b.title_length[right] < SHORT_TITLE)
 
     return PairScores(
         left=left,
@@ -138,21 +175,21 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         title=title,
         title_partial=title_partial,
         authors=authors,
-        first_author=_coded(a.first_author[left], b.first_author[right]),
+        first_author=_coded(a.code("first_author")[left], b.code("first_author")[right]),
         journal=journal,
         abstract=abstract,
         year_gap=year_gap,
-        volume=_coded(a.volume[left], b.volume[right]),
-        number=_coded(a.issue[left], b.issue[right]),
-        number_full=_coded(a.number[left], b.number[right]),
+        volume=_coded(a.code("volume")[left], b.code("volume")[right]),
+        number=_coded(a.code("issue")[left], b.code("issue")[right]),
+        number_full=_coded(a.code("number")[left], b.code("number")[right]),
         pages=_pages(a, b, left, right),
         supplement=(a.supplement[left] > 0) | (b.supplement[right] > 0),
-        doi=_coded(a.doi[left], b.doi[right]),
-        pmid=_coded(a.pmid[left], b.pmid[right]),
-        pmcid=_coded(a.pmcid[left], b.pmcid[right]),
-        openalex=_coded(a.openalex[left], b.openalex[right]),
-        same_notice=a.notice[left] == b.notice[right],
+        doi=_coded(a.code("doi")[left], b.code("doi")[right]),
+        pmid=_coded(a.code("pmid")[left], b.code("pmid")[right]),
+        pmcid=_coded(a.code("pmcid")[left], b.code("pmcid")[right]),
+        openalex=_coded(a.code("openalex")[left], b.code("openalex")[right]),
+        same_notice=a.code("notice")[left] == b.code("notice")[right],
         short_title=short_title,
-        numbers_differ=a.title_numbers[left] != b.title_numbers[right],
+        numbers_differ=a.code("title_numbers")[left] != b.code("title_numbers")[right],
         authors_known=(a.author_count[left] >= 2) & (b.author_count[right] >= 2),
     )

@@ -12,15 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pandas as pd
 
 from livingreview.dedup.normalise import (
-    author_keys,
+    author_list,
+    author_words,
     first_page,
     issue_part,
     normalise_author_list,
     normalise_journal,
     normalise_number,
     normalise_pages,
+    normalise_text,
     normalise_title,
     normalise_volume,
     normalise_year,
@@ -34,25 +37,70 @@ _NUMBER = re.compile(r"\d+")
 ABSTRACT_CHARS = 400  # enough to tell two abstracts apart, short enough to compare quickly
 
 STRING_COLUMNS = (
-    "key", "title", "title_numbers", "notice", "authors", "author_keys", "first_author", "journal", "volume",
-    "number", "issue", "pages", "first_page", "page_kind", "doi", "pmid", "pmcid", "openalex",
-    "abstract",
+    "key", "title", "title_numbers", "notice", "authors", "author_list", "author_words",
+    "first_author", "journal", "volume", "number", "issue", "pages", "first_page", "page_kind",
+    "doi", "pmid", "pmcid", "openalex", "abstract",
 )
 INT_COLUMNS = (
     "year", "completeness", "page_first", "page_last", "supplement", "author_count",
+    "title_length",
 )
 IDENTIFIERS = ("doi", "pmid", "pmcid", "openalex")
 
 
 def _completeness(record: Record) -> int:
     """How many comparable fields a record fills: the canonical record of a cluster is the fullest."""
-    return sum(
-        bool(value)
-        for value in (
-            record.title, record.authors, record.year, record.journal, record.volume,
-            record.issue, record.pages, record.doi, record.pmid, record.pmcid,
-            record.openalex_id, record.abstract,
-        )
+    return (
+        bool(record.title) + bool(record.authors) + bool(record.year) + bool(record.journal)
+        + bool(record.volume) + bool(record.issue) + bool(record.pages) + bool(record.doi)
+        + bool(record.pmid) + bool(record.pmcid) + bool(record.openalex_id)
+        + bool(record.abstract)
+    )
+
+
+def _normalise_record(key: str, record: Record) -> tuple:
+    """One row of a table: the STRING_COLUMNS then the INT_COLUMNS, in their order."""
+    title = normalise_title(record.title)
+    notice = notice_kind(title)
+    if notice == "erratum":
+        title = strip_cited_original(title)
+    authors = normalise_author_list(record.authors)
+    raw_authors = author_list(record.authors)
+    pages = normalise_pages(record.pages)
+    number = normalise_number(record.issue)
+    kind, first, last = page_span(pages)
+    volume = record.volume or ""
+    supplement = "s" in number or "suppl" in volume.lower()
+    return (
+        # STRING_COLUMNS
+        str(key),
+        title,
+        "".join(_NUMBER.findall(title)),  # digits run together: "10 000" and "10000" agree
+        notice,
+        authors,
+        raw_authors,
+        author_words(raw_authors),
+        authors.split(" ", 1)[0],
+        normalise_journal(record.journal),
+        normalise_volume(volume),
+        number,
+        issue_part(number),
+        pages,
+        first_page(pages),
+        kind,
+        record.doi or "",
+        record.pmid or "",
+        record.pmcid or "",
+        record.openalex_id or "",
+        normalise_text(record.abstract[:ABSTRACT_CHARS]) if record.abstract else "",
+        # INT_COLUMNS
+        normalise_year(record.year),
+        _completeness(record),
+        first,
+        last,
+        int(supplement),
+        min(len(record.authors), 8),
+        len(title),
     )
 
 
@@ -65,7 +113,8 @@ class RecordTable:
     title_numbers: np.ndarray
     notice: np.ndarray
     authors: np.ndarray
-    author_keys: np.ndarray
+    author_list: np.ndarray
+    author_words: np.ndarray
     first_author: np.ndarray
     journal: np.ndarray
     volume: np.ndarray
@@ -85,54 +134,22 @@ class RecordTable:
     page_last: np.ndarray
     supplement: np.ndarray
     author_count: np.ndarray
+    title_length: np.ndarray
 
     def __len__(self) -> int:
         return len(self.key)
 
     @classmethod
     def from_records(cls, keyed_records: Iterable[tuple[str, Record]]) -> "RecordTable":
-        columns: dict[str, list] = {name: [] for name in STRING_COLUMNS + INT_COLUMNS}
-        for key, record in keyed_records:
-            title = normalise_title(record.title)
-            notice = notice_kind(title)
-            if notice == "erratum":
-                title = strip_cited_original(title)
-            authors = normalise_author_list(record.authors)
-            pages = normalise_pages(record.pages)
-            number = normalise_number(record.issue)
-            kind, first, last = page_span(pages)
-            columns["key"].append(str(key))
-            columns["title"].append(title)
-            columns["notice"].append(notice)
-            # digits run together, so that "10 000" and "10000" agree
-            columns["title_numbers"].append("".join(_NUMBER.findall(title)))
-            columns["authors"].append(authors)
-            keys = author_keys(record.authors)
-            columns["author_keys"].append(keys)
-            columns["author_count"].append(keys.count("|") + 1 if keys else 0)
-            columns["first_author"].append(authors.split(" ", 1)[0])
-            columns["journal"].append(normalise_journal(record.journal))
-            columns["volume"].append(normalise_volume(record.volume))
-            columns["number"].append(number)
-            columns["issue"].append(issue_part(number))
-            supplement = "s" in number or "suppl" in (record.volume or "").lower()
-            columns["supplement"].append(int(supplement))
-            columns["pages"].append(pages)
-            columns["first_page"].append(first_page(pages))
-            columns["page_kind"].append(kind)
-            columns["page_first"].append(first)
-            columns["page_last"].append(last)
-            columns["doi"].append(record.doi or "")
-            columns["pmid"].append(record.pmid or "")
-            columns["pmcid"].append(record.pmcid or "")
-            columns["openalex"].append(record.openalex_id or "")
-            columns["abstract"].append(
-                normalise_title(record.abstract[:ABSTRACT_CHARS]) if record.abstract else ""
-            )
-            columns["year"].append(normalise_year(record.year))
-            columns["completeness"].append(_completeness(record))
-        arrays = {name: _object_array(columns[name]) for name in STRING_COLUMNS}
-        arrays.update({name: np.asarray(columns[name], dtype=np.int32) for name in INT_COLUMNS})
+        rows = [_normalise_record(key, record) for key, record in keyed_records]
+        names = STRING_COLUMNS + INT_COLUMNS
+        transposed = list(zip(*rows)) if rows else [() for _ in names]
+        arrays = {}
+        for name, values in zip(names, transposed):
+            if name in INT_COLUMNS:
+                arrays[name] = np.asarray(values, dtype=np.int32)
+            else:
+                arrays[name] = _object_array(values)
         return cls(**arrays)
 
     @classmethod
@@ -151,6 +168,21 @@ class RecordTable:
 
     def columns(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def code(self, name: str) -> np.ndarray:
+        """A text column as 64-bit codes (0 for empty), for fast equality tests over pairs.
+
+        Comparing Python strings pair by pair costs a microsecond each; comparing codes is a
+        vectorised integer comparison. Codes are stable hashes, so two tables' codes compare.
+        """
+        cache = self.__dict__.setdefault("_codes", {})
+        if name not in cache:
+            values = getattr(self, name)
+            codes = pd.util.hash_array(values, categorize=True) if len(values) else \
+                np.empty(0, dtype=np.uint64)
+            codes[values == ""] = 0
+            cache[name] = codes
+        return cache[name]
 
 
 def _object_array(values: list[str]) -> np.ndarray:
