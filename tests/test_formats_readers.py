@@ -319,3 +319,14 @@ def test_ris_url_field_with_several_urls_keeps_the_first(tmp_path):
                     "https://doi.org/10.1000/xyz\nER  - \n", encoding="utf-8")
     (record,) = read_ris(path)
     assert record.url == "https://example.org/a" and record.doi == "10.1000/xyz"
+
+
+def test_bibtex_bare_ampersand_and_percent_are_kept(tmp_path):
+    # Google Scholar and some publishers write & and % unescaped.
+    path = tmp_path / "scholar.bib"
+    path.write_text("@article{a, title={Peer work & co-production: 40% of {NHS} trusts}, "
+                    "journal={Health & Social Care in the Community}, year={2016}}\n",
+                    encoding="utf-8")
+    (record,) = read_bibtex(path)
+    assert record.title == "Peer work & co-production: 40% of NHS trusts"
+    assert record.journal == "Health & Social Care in the Community"

@@ -88,6 +88,8 @@ _CONTAINER = {"incollection": "booktitle", "inproceedings": "booktitle"}
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _DECODER = LatexNodes2Text(math_mode="verbatim", keep_braced_groups=False)
+# What LaTeX decoding changes: commands, groups, math, ties, and the dash and quote ligatures.
+_MARKUP = re.compile(r"[\\{}$~]|--|``|''|[!?]`")
 # Written files stay UTF-8 (Zotero, JabRef, EndNote, biber and modern BibTeX read it); only the
 # characters LaTeX reserves are escaped. Encoding accents as LaTeX would lose letters that have
 # no LaTeX form.
@@ -135,9 +137,11 @@ def read_data(path: str | Path) -> Library:
 
 
 def _decode(value: str) -> str:
-    # A bare % in a field value is a per cent sign, not the start of a LaTeX comment (which would
-    # silently drop the rest of a title).
-    return _DECODER.latex_to_text(re.sub(r"(?<!\\)%", r"\\%", value))
+    if not _MARKUP.search(value):
+        return value  # plain text comes back unchanged; decoding is the slow step of reading
+    # A bare % or & in a field value is the character itself, as exports write it, not a LaTeX
+    # comment (which would drop the rest of the title) or an alignment tab (a blank).
+    return _DECODER.latex_to_text(re.sub(r"(?<!\\)([%&])", r"\\\1", value))
 
 
 def _name(parts: Any) -> str:
