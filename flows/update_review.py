@@ -21,7 +21,7 @@ from livingreview.errors import ValidationFailed
 from tasks.alerts import alert_maintainers
 from tasks.harvest import fetch_source
 from tasks.intake import dedupe_records, queue_new_candidates, rank_candidates
-from tasks.runs import advance_source_watermarks, close_run, open_run
+from tasks.runs import advance_source_watermarks, close_run, open_run, save_run_counts
 from tasks.summaries import summarise_review
 from tasks.validation import validate_data
 
@@ -61,6 +61,7 @@ def update_review(since: date | None = None, until: date | None = None,
         counts["intake"] = dedupe_records(settings, run_id, records)
         counts["queue"] = queue_new_candidates(settings, review, run_id)
         counts["ranking"] = rank_candidates(settings)
+        save_run_counts(settings, run_id, counts)
         counts["validation"] = validate_data(settings, run_id)
         report = summarise_review(settings, review, run_id)
         counts["alerts"] = alert_maintainers(settings, review, run_id, report["version"])

@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 from livingreview.config import Settings
 from livingreview.harvest import Window, enabled_sources, plan_windows
 from livingreview.store.database import require_schema, session_scope
-from livingreview.store.runs import advance_watermarks, finish_run, start_run
+from livingreview.store.runs import advance_watermarks, finish_run, record_counts, start_run
 
 
 @task(cache_policy=NO_CACHE)
@@ -36,6 +36,12 @@ def close_run(settings: Settings, run_id: int, status: str, counts: dict[str, An
     with session_scope(settings.database_url) as session:
         finish_run(session, run_id, status=status, counts=counts, error=error,
                    report_version=report_version)
+
+
+@task(cache_policy=NO_CACHE)
+def save_run_counts(settings: Settings, run_id: int, counts: dict[str, Any]) -> None:
+    with session_scope(settings.database_url) as session:
+        record_counts(session, run_id, counts)
 
 
 @task(cache_policy=NO_CACHE)

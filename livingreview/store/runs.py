@@ -35,6 +35,12 @@ def finish_run(session: Session, run_id: int, *, status: str, counts: dict[str, 
         run.report_version = report_version
 
 
+def record_counts(session: Session, run_id: int, counts: dict[str, Any]) -> None:
+    """Store what a run has counted so far (the report reads them before the run closes)."""
+    run = session.get(UpdateRun, run_id)
+    run.counts = {**(run.counts or {}), **counts}
+
+
 def watermark(session: Session, source: str) -> date | None:
     mark = session.get(Watermark, source)
     return mark.harvested_until if mark else None
