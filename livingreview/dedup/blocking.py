@@ -105,9 +105,15 @@ def unique_pairs(left: np.ndarray, right: np.ndarray, n_right: int) -> tuple[np.
     return code // width, code % width
 
 
-def batch_pairs(table: RecordTable, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs within one table as (earlier row, later row), each pair once."""
-    hashes, rows, order = sort_entries(*record_keys(table))
+def entry_pairs(
+    hashes: np.ndarray, rows: np.ndarray, order: np.ndarray, n_rows: int, window: int = WINDOW
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (earlier row, later row) from blocking entries, each pair once.
+
+    Entries of one key must all be present (a partition by key hash keeps them together), so
+    that the pairs of several partitions add up to the pairs of the whole.
+    """
+    hashes, rows, order = sort_entries(hashes, rows, order)
     lefts, rights = [], []
     for distance in range(1, window + 1):
         same = hashes[distance:] == hashes[:-distance]
@@ -121,7 +127,12 @@ def batch_pairs(table: RecordTable, window: int = WINDOW) -> tuple[np.ndarray, n
     a, b = np.concatenate(lefts), np.concatenate(rights)
     low, high = np.minimum(a, b), np.maximum(a, b)
     keep = low != high
-    return unique_pairs(low[keep], high[keep], len(table))
+    return unique_pairs(low[keep], high[keep], n_rows)
+
+
+def batch_pairs(table: RecordTable, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs within one table as (earlier row, later row), each pair once."""
+    return entry_pairs(*record_keys(table), len(table), window)
 
 
 def cross_pairs(

@@ -35,35 +35,60 @@ class Match:
 CHUNK = 1_000_000  # pairs scored at a time: bounds the memory of the per-pair arrays
 
 
-def pair_matches(
-    a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray
-) -> list[Match]:
-    """Score and decide pairs ``(a[left], b[right])``; the non-distinct ones as Matches.
+@dataclass
+class DecidedPairs:
+    """The non-distinct pairs of one scored chunk: row positions, zone, method, score."""
 
-    Duplicate pairs that would chain two records with conflicting identifiers into one cluster
-    (A~B and B~C where A and C carry different DOIs) are sent to ``maybe``.
-    """
-    kept_left, kept_right, kept_zone, kept_method, kept_score = [], [], [], [], []
+    left: np.ndarray
+    right: np.ndarray
+    zone: np.ndarray
+    method: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list["DecidedPairs"]) -> "DecidedPairs":
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(empty, empty, empty.astype(object), empty.astype(object),
+                       empty.astype(np.float64))
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("left", "right", "zone", "method", "score")))
+
+
+def decide_pairs(
+    a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray
+) -> DecidedPairs:
+    """Score and decide pairs ``(a[left], b[right])``, keeping the duplicate and maybe ones."""
+    parts = []
     for start in range(0, len(left), CHUNK):
         scores = score_pairs(a, b, left[start:start + CHUNK], right[start:start + CHUNK])
         zone, method, score = decide(scores)
         keep = np.flatnonzero(zone != DISTINCT)
-        kept_left.append(scores.left[keep])
-        kept_right.append(scores.right[keep])
-        kept_zone.append(zone[keep])
-        kept_method.append(method[keep])
-        kept_score.append(score[keep])
-    if not kept_left:
-        return []
-    left, right = np.concatenate(kept_left), np.concatenate(kept_right)
-    zone, method = np.concatenate(kept_zone), np.concatenate(kept_method)
-    score = np.concatenate(kept_score)
-    zone = _guard_chains(a, b, left, right, zone, score, np.arange(len(left)))
-    keys_a, keys_b = a.key[left], b.key[right]
+        parts.append(DecidedPairs(scores.left[keep], scores.right[keep], zone[keep],
+                                  method[keep], score[keep]))
+    return DecidedPairs.concat(parts)
+
+
+def to_matches(a: RecordTable, b: RecordTable, decided: DecidedPairs) -> list[Match]:
+    """Matches from decided pairs, after the chain guard.
+
+    Duplicate pairs that would chain two records with conflicting identifiers into one cluster
+    (A~B and B~C where A and C carry different DOIs) are sent to ``maybe``.
+    """
+    d = decided
+    zone = _guard_chains(a, b, d.left, d.right, d.zone, d.score, np.arange(len(d.left)))
+    keys_a, keys_b = a.key[d.left], b.key[d.right]
     return [
         Match(left=str(x), right=str(y), method=str(m), score=round(float(v), 4), zone=str(z))
-        for x, y, m, v, z in zip(keys_a, keys_b, method, score, zone)
+        for x, y, m, v, z in zip(keys_a, keys_b, d.method, d.score, zone)
     ]
+
+
+def pair_matches(
+    a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray
+) -> list[Match]:
+    """Score and decide pairs ``(a[left], b[right])``; the non-distinct ones as Matches."""
+    return to_matches(a, b, decide_pairs(a, b, left, right))
 
 
 def _guard_chains(a, b, left, right, zone, score, keep) -> np.ndarray:

@@ -236,6 +236,9 @@ def parse_author(author: str) -> tuple[str, tuple[str, ...], str]:
         words.add(_fold_name(token))
         initials += "".join(_fold_name(part)[:1] for part in token.split("-"))
     words = {w for w in words if len(w) >= 2 and w not in _PARTICLES}
+    if surname in _PARTICLES and given_tokens:
+        # "Le, Quintrec M.", "Del, Mistro A": an exporter split a compound surname at the comma
+        words.add(surname + _fold_name(given_tokens[0]))
     if surname:
         words.add(surname)
     if not surname and words:
@@ -344,6 +347,7 @@ _JOURNAL_STOP = frozenset(
     "the of and in for on de la le des du der und fur für et y a an".split()
 )
 # "Circulation. Conference: Resuscitation Science Symposium": the journal is before the dot.
+_MEDIUM_NOTE = re.compile(r"\s*\[(?:electronic resource|internet|online|print)\]", re.I)
 _JOURNAL_NOISE = re.compile(r"\.\s*(?:conference|congress|meeting|symposium|abstracts?)\b.*$")
 
 
@@ -358,7 +362,7 @@ def normalise_journal(journal: str | None) -> str:
     if not journal:
         return ""
     text = ascii_fold(html.unescape(str(journal))).replace("&", " and ")
-    text = _JOURNAL_NOISE.sub("", text)
+    text = _JOURNAL_NOISE.sub("", _MEDIUM_NOTE.sub("", text))
     words = [w for w in _NON_ALNUM.sub(" ", text).split() if w not in _JOURNAL_STOP]
     return " ".join(words)
 
@@ -399,7 +403,40 @@ def journal_similarity(a: str, b: str) -> float:
     # Compressed forms ("haematologica hematology journal" vs "haematologica") share a head.
     if wa[0] == wb[0] and (len(wa) == 1 or len(wb) == 1) and len(wa[0]) > 5:
         return 0.9
+    if _is_acronym_of(wa, wb) or _is_acronym_of(wb, wa):
+        return 0.9
+    # One name inside the other: "japanese journal clinical hematology" within "rinsho ketsueki
+    # japanese journal clinical hematology" (original title plus translation).
+    short, long_ = (a, b) if len(wa) < len(wb) else (b, a)
+    if len(short.split()) >= 2 and f" {short} " in f" {long_} ":
+        return 0.9
+    # Every word of one in the other, scattered: a meeting named with and without its journal
+    # ("thrombosis haemostasis" in "congress international society thrombosis haemostasis").
+    # Not enough to corroborate a match, enough not to contradict one.
+    topic = set(short.split()) - _GENERIC_JOURNAL_WORDS
+    if len(topic) >= 2 and topic <= set(long_.split()):
+        return 0.8
     return 0.0
+
+
+_GENERIC_JOURNAL_WORDS = frozenset(
+    "journal j international int proceedings proc annals ann archives arch bulletin bull acta "
+    "official conference congress meeting".split()
+)
+
+
+def _is_acronym_of(short: list[str], full: list[str]) -> bool:
+    """Whether a word of ``short`` is an acronym of ``full`` ("amcis 2017 proceedings" against
+    "americas conference information systems"): it holds the initials of every word of the full
+    name, in order, and its letters run through the full name in order."""
+    if len(full) < 3:
+        return False
+    initials, joined = "".join(w[0] for w in full), "".join(full)
+    return any(
+        3 <= len(word) <= 8 and word.isalpha() and _abbreviates(initials, word)
+        and _abbreviates(word, joined)
+        for word in short
+    )
 
 
 # ---------------------------------------------------------------- numbers
@@ -435,16 +472,23 @@ def normalise_number(value: object) -> str:
     if value is None:
         return ""
     text = str(value).lower()
-    if re.fullmatch(r"\d+(?:s\d*)?", text):
-        return text
-    supplement = "s" if "suppl" in text or "supplement" in text else ""
-    numbers = _DIGITS.findall(text)
-    if not numbers or len(numbers[0]) > 4:
-        return "s" if supplement else ""
-    if supplement:
-        after = numbers[1] if len(numbers) > 1 else ""
-        return (numbers[0] if text.find(numbers[0]) < text.find("suppl") else "") + "s" + after
-    return str(int(numbers[0]))
+    compared = _COMPARED_NUMBER.fullmatch(text)
+    if compared:  # already in the compared form (or a plain issue)
+        issue, supplement = compared.group(1), compared.group(2)
+        if len(issue) > 4:
+            return ""
+        return (str(int(issue)) if issue else "") + (supplement or "")
+    at = text.find("suppl")
+    if at < 0:
+        numbers = _DIGITS.findall(text)
+        return str(int(numbers[0])) if numbers and len(numbers[0]) <= 4 else ""
+    before, after = _DIGITS.findall(text[:at]), _DIGITS.findall(text[at:])
+    issue = str(int(before[0])) if before and len(before[0]) <= 4 else ""
+    part = str(int(after[0])) if after and len(after[0]) <= 4 else ""
+    return f"{issue}s{part}"
+
+
+_COMPARED_NUMBER = re.compile(r"(\d*)(s\d*)?")
 
 
 _PAGE = re.compile(r"^([a-z]*)(\d+)([a-z]*)$")
@@ -475,12 +519,12 @@ def normalise_pages(value: object) -> str:
         return begin if finish == begin else f"{begin}-{finish}"
     text = ascii_fold(str(value)).strip().replace(" ", "")
     text = re.sub(r"[-\u2013\u2014]+", "-", text)
-    text = re.sub(r"^pp?\.(?=\w)", "", text)
+    text = re.sub(r"^pp?\.(?=\w)", "", text).replace(".", "")  # "pp. 457-68"
     items = [item for item in re.split(r"[,;]", text) if item]
     if not items:
         return ""
-    first = items[0].split("-")[0].strip(".")
-    last = items[-1].split("-")[-1].strip(".") if ("-" in items[-1] or len(items) > 1) else ""
+    first = items[0].split("-")[0]
+    last = items[-1].split("-")[-1] if ("-" in items[-1] or len(items) > 1) else ""
     if not first:
         return ""
     if not last or last == first:
