@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from livingreview.errors import InputError
 from livingreview.records import Record
+from livingreview.screening.scheme import normalise_code
 from livingreview.store.models import ChartingCode, ScreeningDecision, SourceHit, StoredRecord, UpdateRun
 
 BASELINE_REVIEWER = "baseline"
@@ -26,7 +27,6 @@ BASELINE_CODER = "published-article"
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "seed" / "references.csv"
 
 _AUTHOR = re.compile(r"\s*(?:&\s*)?([^,&]+?),\s*((?:[A-ZÀ-Ž]\.?[\s-]*)+)(?:,|$)")
-_IDENTIFIED_VIA = {"reference_list": "reference_list", "expert": "expert", "scanning_2021": "scanning"}
 _REQUIRED = ("ref_id", "authors", "year", "title", "journal", "doi", "role", "doi_correction")
 
 
@@ -72,22 +72,24 @@ def seed_record(row: dict[str, str]) -> Record:
 
 
 def seed_codes(row: dict[str, str]) -> list[tuple[str, str]]:
-    """The coding the article states for one study, as (field, value) pairs of the scheme."""
+    """The coding the article states for one study, as (field, value) pairs of the scheme.
+
+    Values go through the charting scheme's ``normalise_code`` so that the baseline's codes
+    survive a ``chart export`` / ``chart import`` round trip like any screener's.
+    """
     codes: list[tuple[str, str]] = []
-    roles = [v.strip() for v in row["role_type"].split("|") if v.strip()]
+    roles = normalise_code("role_type", row["role_type"])
     if roles:
         codes.append(("role_type", roles[0]))
         codes += [("role_type_secondary", r) for r in roles[1:]]
-    for field in ("research_focus", "involvement", "country", "design", "service_context"):
-        codes += [(field, v.strip()) for v in row[field].split(" | ") if v.strip()]
-    spanner = [v.strip() for v in re.split(r"[;|]", row["boundary_spanner"]) if v.strip()]
-    if spanner == ["implicit"]:
-        codes.append(("boundary_spanner", "implicit"))
-    elif spanner:
-        codes.append(("boundary_spanner", "explicit"))
-        codes += [("boundary_spanner_descriptor", v) for v in spanner]
-    if row["identified_via"] in _IDENTIFIED_VIA:
-        codes.append(("identified_via", _IDENTIFIED_VIA[row["identified_via"]]))
+    for field in ("research_focus", "involvement", "country", "design", "service_context",
+                  "identified_via"):
+        codes += [(field, v) for v in normalise_code(field, row[field])]
+    spanner = row["boundary_spanner"]
+    codes += [("boundary_spanner", v) for v in normalise_code("boundary_spanner", spanner)]
+    if normalise_code("boundary_spanner", spanner) == ["explicit"]:
+        codes += [("boundary_spanner_descriptor", v)
+                  for v in normalise_code("boundary_spanner_descriptor", spanner)]
     other = row.get("other_explicit_coding", "")
     for target in ("service users", "professionals"):
         if f"group activities targeting {target}" in other:

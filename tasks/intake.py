@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from livingreview.config import Settings
 from livingreview.intake import queue_candidates, store_hits
 from livingreview.records import Record
+from livingreview.screening.agreement import assign_second_reviewers
 from livingreview.screening.priority import prioritise
 from livingreview.store.database import session_scope
 
@@ -27,10 +28,17 @@ def dedupe_records(settings: Settings, run_id: int, records: list[Record]) -> di
 
 @task(cache_policy=NO_CACHE)
 def queue_new_candidates(settings: Settings, review: dict[str, Any], run_id: int) -> dict[str, Any]:
+    screening = review.get("screening", {})
     with session_scope(settings.database_url) as session:
         counts = queue_candidates(session, run_id, review["eligibility"]).as_dict()
-    get_run_logger().info("%d queued for screening, %d excluded by metadata rules %s",
-                          counts["queued"], counts["auto_excluded_total"], counts["auto_excluded"])
+        # The review double-screened a random share; the draw is seeded and recorded.
+        sample = assign_second_reviewers(
+            session, run_id, fraction=float(screening.get("second_reviewer_fraction", 0.2)),
+            seed=int(screening.get("seed", 20211214)))
+    counts["second_reviewer"] = len(sample.selected)
+    get_run_logger().info("%d queued for screening (%d for a second reviewer), %d excluded by "
+                          "metadata rules %s", counts["queued"], counts["second_reviewer"],
+                          counts["auto_excluded_total"], counts["auto_excluded"])
     return counts
 
 

@@ -90,3 +90,14 @@ def test_a_failed_transaction_leaves_nothing_behind(any_store_url):
         pass
     with session_scope(store_url) as session:
         assert session.scalar(select(func.count()).select_from(StoredRecord)) == 0
+
+
+def test_baseline_codes_survive_a_charting_round_trip(store_url, tmp_path):
+    from livingreview.screening.charting import export_charting, import_charting
+
+    with session_scope(store_url) as session:
+        load_baseline(session, CUTOFF)
+    with session_scope(store_url) as session:
+        assert export_charting(session, tmp_path / "chart.csv") == 102
+        result = import_charting(session, tmp_path / "chart.csv", coder="maintainer")
+    assert result.rows == 102 and result.fields_changed == 0
