@@ -110,7 +110,8 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
             result = crossref.harvest(http, settings, config["queries"], window.start, window.end,
                                       archive, max_per_query=int(config.get("max_per_query", 1000)),
                                       rows=int(config.get("rows", 200)), date_field=date_field,
-                                      from_pub_date=config.get("from_pub_date"))
+                                      **({"from_pub_date": config["from_pub_date"]}
+                                         if "from_pub_date" in config else {}))
             summaries[date_field] = result.summary
             for record in result.records:
                 records.setdefault(record.doi or record.source_id, record)
