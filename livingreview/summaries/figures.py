@@ -7,6 +7,8 @@ not open the tables.
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -139,7 +141,15 @@ def _reason(code: str) -> str:
 def prisma_flow(counts: PrismaCounts, path: Path, *, title: str, baseline_included: int,
                 new_included_total: int, cutoff_label: str) -> Path:
     """A PRISMA 2020-style flow diagram of one run (or of runs summed), boxes and arrows."""
-    sources = "\n".join(f"  {s}: {n}" for s, n in sorted(counts.identified.items())) or "  none"
+    return _save(prisma_figure(counts, title=title, baseline_included=baseline_included,
+                               new_included_total=new_included_total,
+                               cutoff_label=cutoff_label), path)
+
+
+def prisma_figure(counts: PrismaCounts, *, title: str, baseline_included: int,
+                  new_included_total: int, cutoff_label: str) -> Figure:
+    """The flow diagram's figure: long lines wrapped to their box, each box as tall as its text."""
+    sources = [f"  {s}: {n}" for s, n in sorted(counts.identified.items())] or ["  none"]
     removed = [f"Already known (seen again in the overlapping window): "
                f"{counts.already_known_total}",
                f"Duplicates removed: {counts.duplicates_total}",
@@ -160,60 +170,116 @@ def prisma_flow(counts: PrismaCounts, path: Path, *, title: str, baseline_includ
     full_text_out = [f"Excluded at full text: {counts.excluded_full_text_total}"]
     full_text_out += [f"  {_reason(r)}: {n}" for r, n in sorted(counts.excluded_full_text.items())]
     full_text_out.append(f"Awaiting full-text decision: {counts.awaiting_full_text}")
-    rows = [
-        ("Identification", f"Records identified\n{sources}\n  total: {counts.identified_total}",
-         "Removed before screening\n" + "\n".join(removed)),
-        ("Screening", f"Records screened (title/abstract)\nqueued for screening: {counts.queued}"
-                      f"\nscreened so far: {counts.screened_title_abstract}",
-         "\n".join(screening_out)),
-        ("Eligibility", f"Full texts sought\n{counts.passed_title_abstract}\n"
-                        f"assessed so far: {counts.full_text_assessed}",
-         "\n".join(full_text_out)),
-        ("Included", f"New studies included\n{counts.included}", None),
-        ("", f"Studies in the review now\n{baseline_included} published (search to "
-             f"{cutoff_label})\n+ {new_included_total} added by the living review\n"
-             f"= {baseline_included + new_included_total}", None),
+    rows: list[tuple[str, list[str], list[str] | None]] = [
+        ("Identification",
+         ["Records identified", *sources, f"  total: {counts.identified_total}"],
+         ["Removed before screening", *removed]),
+        ("Screening", ["Records screened (title/abstract)",
+                       f"queued for screening: {counts.queued}",
+                       f"screened so far: {counts.screened_title_abstract}"], screening_out),
+        ("Eligibility", ["Full texts sought", f"{counts.passed_title_abstract}",
+                         f"assessed so far: {counts.full_text_assessed}"], full_text_out),
+        ("Included", ["New studies included", f"{counts.included}"], None),
+        ("", ["Studies in the review now",
+              f"{baseline_included} published (search to {cutoff_label})",
+              f"+ {new_included_total} added by the living review",
+              f"= {baseline_included + new_included_total}"], None),
     ]
-    line = 0.19  # inches per text line
-    heights = [max(_lines(left), _lines(right or "")) * line + 0.25 for _, left, right in rows]
-    gap = 0.45
-    total = sum(heights) + gap * (len(rows) - 1) + 0.9
-    figure = _figure(10, total)
+    layout = _TextLayout()
+    boxes = [(stage, layout.box(left, _LEFT[1]), layout.box(right, _RIGHT[1]) if right else None)
+             for stage, left, right in rows]
+    heights = [max(left.height, right.height if right else 0) for _, left, right in boxes]
+    gap, top = 0.45, 0.8
+    total = top + sum(heights) + gap * (len(rows) - 1) + 0.3
+    figure = _figure(_WIDTH, total)
     ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(total, 0)
+    ax.set_xlim(0, _WIDTH)
+    ax.set_ylim(total, 0)  # one data unit is one inch, downwards
     ax.axis("off")
     ax.text(0.3, 0.35, title, fontsize=12, fontweight="bold", va="center")
-    top = 0.8
-    centres = []
-    for (stage, left, right), height in zip(rows, heights):
-        ax.text(0.35, top + height / 2, stage, rotation=90, ha="center", va="center",
+    spans = []  # (top, bottom) of each left box
+    for (stage, left, right), height in zip(boxes, heights):
+        middle = top + height / 2
+        ax.text(0.35, middle, stage, rotation=90, ha="center", va="center",
                 fontsize=9, fontweight="bold", color="#333333")
-        _box(ax, 0.7, top, 4.3, height, left, "#E8EEF7")
+        _draw(ax, _LEFT[0], middle - left.height / 2, _LEFT[1], left, "#E8EEF7")
         if right:
-            _box(ax, 5.6, top, 4.2, height, right, "#F7F7F7")
-            ax.annotate("", xy=(5.6, top + height / 2), xytext=(5.0, top + height / 2),
+            _draw(ax, _RIGHT[0], middle - right.height / 2, _RIGHT[1], right, "#F7F7F7")
+            ax.annotate("", xy=(_RIGHT[0], middle), xytext=(_LEFT[0] + _LEFT[1], middle),
                         arrowprops={"arrowstyle": "-|>", "color": "#333333"})
-        centres.append((top, height))
+        spans.append((middle - left.height / 2, middle + left.height / 2))
         top += height + gap
-    for (top_a, height_a), (top_b, _) in zip(centres, centres[1:]):
-        ax.annotate("", xy=(2.85, top_b), xytext=(2.85, top_a + height_a),
+    centre = _LEFT[0] + _LEFT[1] / 2
+    for (_, bottom_a), (top_b, _) in zip(spans, spans[1:]):
+        ax.annotate("", xy=(centre, top_b), xytext=(centre, bottom_a),
                     arrowprops={"arrowstyle": "-|>", "color": "#333333"})
-    return _save(figure, path)
+    return figure
 
 
-def _lines(text: str) -> int:
-    return text.count("\n") + 1 if text else 0
+_WIDTH = 10.0  # inches; the axes map one data unit to one inch
+_LEFT = (0.7, 4.3)  # x and width of the main column's boxes
+_RIGHT = (5.6, 4.2)  # x and width of the excluded/removed column's boxes
+_PAD = 0.12  # inches between a box's edge and its text
+_TITLE_SIZE, _BODY_SIZE, _SPACING = 9.0, 8.5, 1.35
+_HANG = "  "  # a wrapped line continues indented by this much under its first line
 
 
-def _box(ax, x: float, top: float, width: float, height: float, text: str, colour: str) -> None:
-    ax.add_patch(FancyBboxPatch((x, top), width, height,
+@dataclass
+class _BoxText:
+    title: str  # wrapped, bold
+    body: str  # wrapped
+    title_height: float  # inches
+    height: float  # of the whole box, inches
+
+
+class _TextLayout:
+    """Wraps box text to a width measured in rendered inches (the font's real glyph widths,
+    not a character count) and says how tall each box must be."""
+
+    def __init__(self) -> None:
+        self.figure = _figure(1, 1)
+        self.renderer = self.figure.canvas.get_renderer()
+
+    def size(self, text: str, fontsize: float, bold: bool = False) -> tuple[float, float]:
+        artist = self.figure.text(0, 0, text, fontsize=fontsize, linespacing=_SPACING,
+                                  fontweight="bold" if bold else "normal")
+        extent = artist.get_window_extent(self.renderer)
+        artist.remove()
+        return extent.width / DPI, extent.height / DPI
+
+    def wrap(self, line: str, width: float, fontsize: float, bold: bool = False) -> list[str]:
+        measured = self.size(line, fontsize, bold)[0]
+        if measured <= width:
+            return [line]
+        body = line.lstrip(" ")
+        indent = line[:len(line) - len(body)]
+        chars = max(int(len(line) * width / measured), 12)
+        while True:
+            wrapped = textwrap.wrap(body, chars, initial_indent=indent,
+                                    subsequent_indent=indent + _HANG, break_long_words=True,
+                                    break_on_hyphens=False)
+            if chars <= 12 or all(self.size(w, fontsize, bold)[0] <= width for w in wrapped):
+                return wrapped
+            chars -= 1
+
+    def box(self, lines: list[str], box_width: float) -> _BoxText:
+        width = box_width - 2 * _PAD
+        title = "\n".join(self.wrap(lines[0], width, _TITLE_SIZE, bold=True))
+        body = "\n".join(w for line in lines[1:] for w in self.wrap(line, width, _BODY_SIZE))
+        title_height = self.size(title, _TITLE_SIZE, bold=True)[1]
+        body_height = self.size(body, _BODY_SIZE)[1] if body else 0.0
+        return _BoxText(title, body, title_height, 2 * _PAD + title_height + body_height)
+
+
+def _draw(ax, x: float, top: float, width: float, text: _BoxText, colour: str) -> None:
+    ax.add_patch(FancyBboxPatch((x, top), width, text.height,
                                 boxstyle="round,pad=0.02,rounding_size=0.08",
                                 facecolor=colour, edgecolor="#333333", linewidth=1))
-    first, _, rest = text.partition("\n")
-    ax.text(x + 0.12, top + 0.12, first, fontsize=9, fontweight="bold", va="top")
-    if rest:
-        ax.text(x + 0.12, top + 0.12 + 0.19, rest, fontsize=8.5, va="top", linespacing=1.35)
+    ax.text(x + _PAD, top + _PAD, text.title, fontsize=_TITLE_SIZE, fontweight="bold",
+            va="top", linespacing=_SPACING)
+    if text.body:
+        ax.text(x + _PAD, top + _PAD + text.title_height, text.body, fontsize=_BODY_SIZE,
+                va="top", linespacing=_SPACING)
 
 
 def write_figures(summaries: Summaries, prisma: PrismaCounts, directory: Path, *,
