@@ -96,6 +96,16 @@ def _pages(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) 
     return result
 
 
+def _shifted(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether ``a``'s issue and first page hold ``b``'s volume and issue (``a`` has no volume)."""
+    issue_a = a.code("issue")[left]
+    return (
+        (a.code("volume")[left] == 0) & (issue_a != 0)
+        & (issue_a == b.code("volume")[right])
+        & (a.code("first_page")[left] == b.code("issue")[right])
+    )
+
+
 def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) -> PairScores:
     """Compare row ``left[k]`` of ``a`` with row ``right[k]`` of ``b``.
 
@@ -169,6 +179,14 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
 
     short_title = (a.title_length[left] < SHORT_TITLE) | (b.title_length[right] < SHORT_TITLE)
 
+    volume = _coded(a.code("volume")[left], b.code("volume")[right])
+    pages = _pages(a, b, left, right)
+    # Some conference-abstract exports shift the locators one field left (no volume, the volume
+    # in the issue field, the issue in the pages field): seen shifted, they agree.
+    shifted = _shifted(a, b, left, right) | _shifted(b, a, right, left)
+    volume[shifted] = AGREE
+    pages[shifted] = MISSING
+
     return PairScores(
         left=left,
         right=right,
@@ -179,10 +197,11 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         journal=journal,
         abstract=abstract,
         year_gap=year_gap,
-        volume=_coded(a.code("volume")[left], b.code("volume")[right]),
-        number=_coded(a.code("issue")[left], b.code("issue")[right]),
-        number_full=_coded(a.code("number")[left], b.code("number")[right]),
-        pages=_pages(a, b, left, right),
+        volume=volume,
+        number=np.where(shifted, MISSING, _coded(a.code("issue")[left], b.code("issue")[right])),
+        number_full=np.where(shifted, MISSING,
+                             _coded(a.code("number")[left], b.code("number")[right])),
+        pages=pages,
         supplement=(a.supplement[left] > 0) | (b.supplement[right] > 0),
         doi=_coded(a.code("doi")[left], b.code("doi")[right]),
         pmid=_coded(a.code("pmid")[left], b.code("pmid")[right]),
