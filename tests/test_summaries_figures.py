@@ -16,6 +16,7 @@ def _long_counts() -> PrismaCounts:
     """Every exclusion reason in use: the longest texts a real run can put in the boxes."""
     return PrismaCounts(
         run_ids=(2,), identified={"pubmed": 120, "crossref": 0}, already_known={"pubmed": 3},
+        ranked_returned={"crossref": 42}, filtered_out={"crossref": 42},
         duplicates={"merged (doi)": 4, "matched a record an earlier run stored": 2},
         auto_excluded={code: n + 1 for n, code in enumerate(CODES)}, queued=len(CODES) * 3 + 14,
         maybe_pairs=2, awaiting_title_abstract=10, excluded_title_abstract={c: 2 for c in CODES},
@@ -51,8 +52,11 @@ def test_every_line_of_box_text_stays_inside_its_box():
         assert extent.x1 <= page.x1 and extent.y0 >= page.y0
     assert boxed >= 12
     # every reason is shown, wrapped rather than cut: its code survives in the diagram's text
-    shown = " ".join(t for t, _ in texts).replace("\n", " ")
+    shown = " ".join(" ".join(t for t, _ in texts).split())
     assert all(f"({code}): " in shown for code in CODES)
+    assert ("crossref: 0 (42 returned by the ranked search, 0 matched the review's search "
+            "strategy)") in shown
+    assert "Not counted: 42 returned by a ranked search" in shown
 
 
 def test_a_short_box_is_not_stretched_to_its_neighbour():

@@ -132,3 +132,95 @@ def test_a_previous_version_without_summary_is_refused(corpus, tmp_path):
             write_report(session, tmp_path / "reports", 2, previous_dir=tmp_path / "nowhere")
     assert "Fix:" in str(caught.value)
     assert not (tmp_path / "reports" / "v0002").exists()
+
+
+TRANSLATION = ('("peer support*"[tiab] OR "Peer Group"[MeSH Terms:noexp]) AND english[la] AND '
+               '("{start}"[crdt] : "{end}"[crdt])')
+
+
+def _harvested(session, run_id: int, *, pubmed: int, crossref_returned: int,
+               translation: str = TRANSLATION, warnings: dict | None = None) -> None:
+    """The counts the flow saves before summarising: Crossref's ranked search returned
+    ``crossref_returned`` works and none matched the review's Boolean strategy."""
+    from livingreview.store.models import UpdateRun
+
+    run = session.get(UpdateRun, run_id)
+    start, end = run.window_start, run.window_end
+    run.counts = {
+        "windows": {"pubmed": [str(start), str(end)], "crossref": [str(start), str(end)]},
+        "identified": {"pubmed": pubmed, "crossref": 0},
+        "filtered_out": {"pubmed": 0, "crossref": crossref_returned},
+        "sources": {"pubmed": {"source": "pubmed", "count": pubmed, "errors": {},
+                               "warnings": warnings or {},
+                               "querytranslation": translation.format(
+                                   start=f"{start:%Y/%m/%d}", end=f"{end:%Y/%m/%d}")},
+                    "crossref": {"passes": {}}},
+    }
+    session.flush()
+
+
+def test_every_harvested_source_and_the_ranked_search_post_filter_are_reported(corpus, tmp_path):
+    with session_scope(corpus) as session:
+        run = _update_run(session, "a", ["Peer workers in crisis teams", "Unrelated"], 1, 2022)
+        _harvested(session, run, pubmed=2, crossref_returned=42,
+                   warnings={"phrasesignored": ["of"]})
+        report = write_report(session, tmp_path / "reports", 1, run)
+
+    prisma = report.summary["prisma"]["run"]
+    assert prisma["identified"] == {"pubmed": 2, "crossref": 0}  # crossref found nothing: shown
+    assert prisma["ranked_returned"] == {"crossref": 42}
+    assert prisma["filtered_out"] == {"crossref": 42} and prisma["strategy_matched"] == {
+        "crossref": 0}
+    assert prisma["identified_total"] == 2  # the 42 are outside the identified count
+    assert report.summary["prisma"]["cumulative"]["filtered_out"] == {"crossref": 42}
+
+    rows = pd.read_csv(report.csv["prisma_run"]).set_index("box")["n"]
+    assert rows["identified: crossref"] == 0
+    assert rows["returned by the ranked search: crossref"] == 42
+    assert rows["did not match the review's search strategy (raw archive only, outside the "
+                "identified count): crossref"] == 42
+
+    text = report.markdown
+    assert ("Sources searched: pubmed: 2 identified; crossref: 42 returned by the ranked search, "
+            "0 matched the review's search strategy.") in text
+    assert "they are outside the identified count" in text
+    log = text[text.index("## Search log"):text.index("## Figures")]
+    assert "- crossref, records created 2022-01-01 to 2022-01-31: 42 returned by the ranked " \
+           "search, 0 matched the review's search strategy." in log
+    assert '"Peer Group"[MeSH Terms:noexp]' in log
+    assert "PubMed errors: none. PubMed warnings: phrasesignored: of." in log
+    assert "changed since" not in log  # nothing to compare with yet
+
+
+def test_a_changed_pubmed_query_translation_is_flagged(corpus, tmp_path):
+    out = tmp_path / "reports"
+    with session_scope(corpus) as session:
+        first = _update_run(session, "a", ["Peer workers in crisis teams"], 0, 2022)
+        _harvested(session, first, pubmed=1, crossref_returned=3)
+        write_report(session, out, 1, first)
+        # the next month: other dates, same reading of the query
+        second = _update_run(session, "b", ["Peer navigators"], 0, 2023)
+        _harvested(session, second, pubmed=1, crossref_returned=0)
+        same = write_report(session, out, 2, second)
+        # PubMed drops the MeSH term from its reading of the query
+        third = _update_run(session, "c", ["Peer mentors"], 0, 2024)
+        _harvested(session, third, pubmed=1, crossref_returned=0,
+                   translation='"peer support*"[tiab] AND english[la] AND '
+                               '("{start}"[crdt] : "{end}"[crdt])')
+        changed = write_report(session, out, 3, third)
+
+    assert same.summary["search_log"]["querytranslation_changed"] is False
+    assert "Query translation unchanged since version 1." in same.markdown
+    log = changed.summary["search_log"]
+    assert log["querytranslation_changed"] is True and log["compared_with_version"] == 2
+    assert '"Peer Group"[MeSH Terms:noexp]' in log["previous_querytranslation"]
+    assert "**Query translation changed since version 2.**" in changed.markdown
+    saved = json.loads(changed.summary_json.read_text(encoding="utf-8"))
+    assert saved["search_log"]["querytranslation_changed"] is True
+
+
+def test_a_report_without_a_run_says_no_search_was_logged(corpus, tmp_path):
+    with session_scope(corpus) as session:
+        report = write_report(session, tmp_path / "reports", 1)
+    assert report.summary["search_log"]["pubmed"] is None
+    assert "No search in this version" in report.markdown

@@ -149,7 +149,14 @@ def prisma_flow(counts: PrismaCounts, path: Path, *, title: str, baseline_includ
 def prisma_figure(counts: PrismaCounts, *, title: str, baseline_included: int,
                   new_included_total: int, cutoff_label: str) -> Figure:
     """The flow diagram's figure: long lines wrapped to their box, each box as tall as its text."""
-    sources = [f"  {s}: {n}" for s, n in sorted(counts.identified.items())] or ["  none"]
+    sources = [f"  {s}: {n}" + (f" ({counts.ranked_returned[s]} returned by the ranked search, "
+                                 f"{counts.strategy_matched[s]} matched the review's search "
+                                 "strategy)" if s in counts.ranked_returned else "")
+               for s, n in sorted(counts.identified.items())] or ["  none"]
+    sources.append(f"  total: {counts.identified_total}")
+    if counts.filtered_out_total:
+        sources.append(f"Not counted: {counts.filtered_out_total} returned by a ranked search "
+                       "that did not match the search strategy (kept in the raw archive only)")
     removed = [f"Already known (seen again in the overlapping window): "
                f"{counts.already_known_total}",
                f"Duplicates removed: {counts.duplicates_total}",
@@ -172,7 +179,7 @@ def prisma_figure(counts: PrismaCounts, *, title: str, baseline_included: int,
     full_text_out.append(f"Awaiting full-text decision: {counts.awaiting_full_text}")
     rows: list[tuple[str, list[str], list[str] | None]] = [
         ("Identification",
-         ["Records identified", *sources, f"  total: {counts.identified_total}"],
+         ["Records identified", *sources],
          ["Removed before screening", *removed]),
         ("Screening", ["Records screened (title/abstract)",
                        f"queued for screening: {counts.queued}",

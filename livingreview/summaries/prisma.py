@@ -5,6 +5,12 @@ The unit at the top is a *hit*: one record as one source returned it in the run'
 - **identified** (per source) = the run's new ``source_hits`` (``run_id``) + the hits it saw again
   (``last_seen_run_id``, first stored by an earlier run: the windows overlap by a few days).
 - **already known** = those hits seen again; nothing is stored twice for them.
+- Every source the run harvested (``update_runs.counts["windows"]``) is listed, with 0 when it
+  found nothing. A source searched by relevance ranking rather than the review's Boolean
+  strategy (Crossref) is narrowed by a local post-filter; what the filter drops
+  (``counts["filtered_out"]``) stays in the raw-response archive, is never stored as a record
+  and so is *outside* the identified count: ``ranked_returned`` = identified by the harvest
+  (``counts["identified"]``) + ``filtered_out``, reported beside the flow, not inside it.
 - Every new hit points at a record. Its *fate*, checked in this order:
 
   1. **duplicate**: the record was merged into another record (``duplicate_links`` status
@@ -63,6 +69,9 @@ from livingreview.store.models import (
 NO_REASON = "no reason given"
 _CHUNK = 800  # record ids per stage_outcomes call (it filters in SQL below 900)
 FINISHED = ("succeeded",)
+# Sources whose search is ranked by relevance, not the review's Boolean strategy: the harvest
+# post-filters them locally, and the report says how many the ranked search returned.
+RANKED_SEARCH = ("crossref",)
 
 
 class PrismaMismatch(ValidationFailed):
@@ -87,6 +96,8 @@ class PrismaCounts:
     window_start: date | None = None
     window_end: date | None = None
     identified: dict[str, int] = field(default_factory=dict)
+    ranked_returned: dict[str, int] = field(default_factory=dict)  # before the post-filter
+    filtered_out: dict[str, int] = field(default_factory=dict)  # not matching the strategy
     already_known: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # how found -> hits
     auto_excluded: dict[str, int] = field(default_factory=dict)  # reason code -> records
@@ -106,11 +117,17 @@ class PrismaCounts:
     finished: bool = True
 
     identified_total = _Total()
+    filtered_out_total = _Total()
     already_known_total = _Total()
     duplicates_total = _Total()
     auto_excluded_total = _Total()
     excluded_title_abstract_total = _Total()
     excluded_full_text_total = _Total()
+
+    @property
+    def strategy_matched(self) -> dict[str, int]:
+        """Per ranked-search source: what matched the review's search strategy."""
+        return {s: n - self.filtered_out.get(s, 0) for s, n in self.ranked_returned.items()}
 
     @property
     def full_text_assessed(self) -> int:
@@ -165,8 +182,9 @@ class PrismaCounts:
         data["included_record_ids"] = list(self.included_record_ids)
         for name in ("window_start", "window_end"):
             data[name] = data[name].isoformat() if data[name] else None
-        for name in ("identified_total", "already_known_total", "duplicates_total",
-                     "auto_excluded_total", "screened_title_abstract",
+        data["strategy_matched"] = self.strategy_matched
+        for name in ("identified_total", "filtered_out_total", "already_known_total",
+                     "duplicates_total", "auto_excluded_total", "screened_title_abstract",
                      "excluded_title_abstract_total", "passed_title_abstract",
                      "full_text_assessed",
                      "excluded_full_text_total"):
@@ -175,7 +193,13 @@ class PrismaCounts:
 
     def rows(self) -> list[dict[str, Any]]:
         """The flow as (stage, box, n) rows, for a CSV or a table artifact."""
-        rows = [("identification", f"identified: {s}", n) for s, n in self.identified.items()]
+        rows = []
+        for source, returned in self.ranked_returned.items():
+            rows += [("identification", f"returned by the ranked search: {source}", returned),
+                     ("identification", "did not match the review's search strategy (raw "
+                      f"archive only, outside the identified count): {source}",
+                      self.filtered_out.get(source, 0))]
+        rows += [("identification", f"identified: {s}", n) for s, n in self.identified.items()]
         rows += [("identification", f"already known (seen again): {s}", n)
                  for s, n in self.already_known.items()]
         rows += [("identification", f"duplicates removed: {how}", n)
@@ -358,7 +382,18 @@ class _RunFacts:
                 counts.imported += 1
             else:
                 counts.awaiting_prefilter += 1
-        counts.identified, counts.already_known = dict(identified), dict(known)
+        harvest = run.counts or {}
+        # Every source the run harvested, also those that identified nothing.
+        counts.identified = {**{s: 0 for s in harvest.get("windows", {})}, **identified}
+        counts.already_known = dict(known)
+        filtered = {s: int(n) for s, n in (harvest.get("filtered_out") or {}).items()}
+        kept = harvest.get("identified") or {}
+        for source in counts.identified:
+            if source not in kept and source not in filtered:
+                continue  # a run from before the harvest counted these (or not a harvest)
+            if source in RANKED_SEARCH or filtered.get(source):
+                counts.filtered_out[source] = filtered.get(source, 0)
+                counts.ranked_returned[source] = int(kept.get(source, 0)) + filtered.get(source, 0)
         counts.duplicates, counts.auto_excluded = dict(duplicates), dict(auto)
         counts.queued = len(queued)
         counts.queued_from_earlier_runs = sum(

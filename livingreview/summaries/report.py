@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -97,6 +98,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
                    "cumulative": prisma_all.as_dict()},
         "published_comparison": [c.as_dict() for c in comparisons],
     }
+    summary["search_log"] = search_log(prisma_run, previous)
     changes = _changes(session, summary, previous)
     summary["changes"] = {k: v for k, v in changes.items() if k != "new_candidate_titles"}
 
@@ -277,6 +279,102 @@ def _field_table_markdown(table: FieldTable) -> str:
                           body)
 
 
+def _sources_markdown(counts: PrismaCounts) -> list[str]:
+    parts = [f"{source}: {counts.ranked_returned[source]} returned by the ranked search, "
+             f"{counts.strategy_matched[source]} matched the review's search strategy"
+             if source in counts.ranked_returned else f"{source}: {n} identified"
+             for source, n in counts.identified.items()]
+    if not parts:
+        return []
+    out = ["Sources searched: " + "; ".join(parts) + "."]
+    if counts.filtered_out_total:
+        out[0] += (f" The {counts.filtered_out_total} that did not match stay in the raw-response "
+                   "archive but are not stored as records: they are outside the identified "
+                   "count, so the flow below starts from the records that matched (and its "
+                   "identities still add up).")
+    return out + [""]
+
+
+_DATES = re.compile(r"\d{4}/\d{1,2}/\d{1,2}")
+
+
+def _translation_key(translation: str | None) -> str | None:
+    """A query translation without its window's dates, which differ on every run."""
+    return None if translation is None else " ".join(_DATES.sub("<date>", translation).split())
+
+
+def search_log(counts: PrismaCounts | None, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """What the run's searches did: each source's window and yield, and how PubMed read the
+    query (``querytranslation``, errors, warnings), compared with the previous version's."""
+    harvest = counts.harvest_counts if counts is not None else {}
+    if not harvest.get("windows"):
+        return {"run_id": counts.run_ids[0] if counts else None, "sources": {}, "pubmed": None,
+                "querytranslation_changed": None, "compared_with_version": None}
+    sources = {}
+    for source, window in harvest["windows"].items():
+        entry = {"window": list(window), "identified": counts.identified.get(source, 0)}
+        if source in counts.ranked_returned:
+            entry.update(returned=counts.ranked_returned[source],
+                         filtered_out=counts.filtered_out.get(source, 0),
+                         matched=counts.strategy_matched[source])
+        sources[source] = entry
+    found = (harvest.get("sources") or {}).get("pubmed")
+    pubmed = None if found is None else {
+        "querytranslation": found.get("querytranslation"), "errors": found.get("errors") or {},
+        "warnings": found.get("warnings") or {}, "count": found.get("count")}
+    before = ((previous or {}).get("search_log") or {}).get("pubmed")
+    changed = None
+    if pubmed is not None and before is not None:
+        changed = (_translation_key(pubmed["querytranslation"])
+                   != _translation_key(before.get("querytranslation")))
+    return {"run_id": counts.run_ids[0], "sources": sources, "pubmed": pubmed,
+            "previous_version": (previous or {}).get("version"),
+            "querytranslation_changed": changed,
+            "compared_with_version": (previous or {}).get("version") if changed is not None
+            else None,
+            "previous_querytranslation": before.get("querytranslation") if changed else None}
+
+
+def _issues(found: dict[str, list[str]]) -> str:
+    return "; ".join(f"{kind}: {', '.join(items)}" for kind, items in found.items()) or "none"
+
+
+def _search_log_markdown(log: dict[str, Any]) -> list[str]:
+    out = ["## Search log", ""]
+    if not log["sources"]:
+        out += ["No search in this version: it was written without an update run, or for a run "
+                "that stored no harvest counts.", ""]
+        return out
+    for source, entry in log["sources"].items():
+        start, end = entry["window"]
+        line = f"- {source}, records created {start} to {end}: "
+        if "returned" in entry:
+            line += (f"{entry['returned']} returned by the ranked search, {entry['matched']} "
+                     "matched the review's search strategy")
+        else:
+            line += f"{entry['identified']} identified"
+        out.append(line + ".")
+    out.append("")
+    pubmed = log["pubmed"]
+    if pubmed is None:
+        return out
+    out += ["How PubMed read the query (its `QueryTranslation`; the run's dates aside, it should "
+            "not change from run to run):", "", "```", pubmed["querytranslation"] or "(none)",
+            "```", "", f"PubMed errors: {_issues(pubmed['errors'])}. "
+            f"PubMed warnings: {_issues(pubmed['warnings'])}.", ""]
+    if log["querytranslation_changed"]:
+        out += [f"**Query translation changed since version {log['compared_with_version']}.** "
+                "PubMed now reads the query differently (a MeSH term renamed, a phrase no longer "
+                "indexed...): check the search still finds what it should. Before:", "", "```",
+                log["previous_querytranslation"] or "(none)", "```", ""]
+    elif log["querytranslation_changed"] is False:
+        out += [f"Query translation unchanged since version {log['compared_with_version']}.", ""]
+    elif log.get("previous_version"):
+        out += [f"Version {log['previous_version']} recorded no PubMed query translation to "
+                "compare with.", ""]
+    return out
+
+
 def _prisma_markdown(counts: PrismaCounts) -> str:
     return markdown_table(["stage", "box", "n"],
                           [[r["stage"], r["box"], r["n"]] for r in counts.rows()])
@@ -328,6 +426,7 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
                 f"{_window(prisma_run.window_start, prisma_run.window_end)}. Records a source "
                 "returned again (the monthly windows overlap by a few days) count as identified "
                 "and as already known; duplicates are records merged into one already held.", "",
+                *_sources_markdown(prisma_run),
                 f"![PRISMA flow diagram]({pngs[figures.PRISMA]})", "",
                 _prisma_markdown(prisma_run), "",
                 f"CSV: [{csv['prisma_run']}]({csv['prisma_run']})", ""]
@@ -342,6 +441,7 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
             "The published review's own flow (its Fig. 1, from the article, not from this "
             "store): 13,178 records screened, 445 full texts assessed, 273 excluded, 172 "
             "studies included (11 of them from reference lists, experts and scanning).", ""]
+    out += _search_log_markdown(summary["search_log"])
     out += ["## Figures", "",
             f"![Fig. 2: included studies per year]({pngs[figures.FIG2]})", "",
             f"![Fig. 3: included studies per region and period]({pngs[figures.FIG3]})", "",
