@@ -61,12 +61,13 @@ def version_dir(out_root: Path, version: int) -> Path:
 
 def write_report(session: Session, out_root: Path, version: int, run_id: int | None = None,
                  previous_dir: Path | None = None, *, search_note: str | None = None,
-                 published: dict[str, Any] | None = None) -> ReportPaths:
+                 published: dict[str, Any] | None = None, note: str | None = None) -> ReportPaths:
     """Recompute everything and write version ``version`` of the report under ``out_root``.
 
     ``previous_dir`` is the folder of the version to compare with; by default the folder of
     version ``version - 1`` under ``out_root`` when it exists. ``search_note`` replaces the
     standard sentence on the narrower living search (review.toml ``narrower_search_note``).
+    ``note`` is said after what the version is (e.g. that it was rewritten between runs).
     """
     if version < 1:
         raise InputError("write_report", "version", f"version {version} is not positive",
@@ -91,6 +92,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
         "version": version,
         "generated_at": generated.isoformat(),
         "run": _run_info(run),
+        "note": note,
         "search_note": search_note or SEARCH_NOTE,
         **summaries.as_dict(),
         "candidates": candidates,
@@ -407,6 +409,8 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
         out.append(f"Version {version} recomputes the review's numbers and figures from the "
                    f"corpus as it stands (no update run: e.g. after screening or coding). "
                    f"Generated {summary['generated_at']}.")
+    if summary.get("note"):
+        out[-1] += f" {summary['note']}"
     out += [
         "",
         f"The *baseline* is the published review: {summaries.included['baseline']} included "
