@@ -20,6 +20,7 @@ from livingreview.formats import (
     write_ris,
 )
 from livingreview.formats.bibtex import citation_keys
+from livingreview.formats.fields import _INITIALS_NAME
 from livingreview.records import Record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -115,7 +116,10 @@ _text = st.lists(_words, min_size=1, max_size=5).map(" ".join)
 _name_part = st.builds(lambda first, rest: first + rest,
                        st.characters(categories=["Lu", "Ll"]), _text).filter(
     lambda s: not set(",;\\") & set(s) and "and" not in s.split())
-_names = st.builds(lambda last, given: f"{last}, {given}", _name_part, _name_part)
+# "Surname, Given" where the surname does not itself look like PubMed's "Surname INITIALS":
+# two such parts ("Smith J, Doe J") are by design read as two PubMed-style names.
+_names = st.builds(lambda last, given: f"{last}, {given}",
+                   _name_part.filter(lambda s: not _INITIALS_NAME.match(s)), _name_part)
 _records = st.builds(
     lambda i, title, authors, year, journal, doi: Record(
         source="x", source_id=str(i), title=title, authors=authors, year=year, journal=journal,
