@@ -213,7 +213,7 @@ def fmt(value: float | None, digits: int = 3) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", type=Path, nargs="?", default=DEFAULT_SETS,
-                        help="folder of ASReview-style CSVs (default ../shared/benchmarks/screening)")
+                        help="folder of ASReview-style CSVs (default: the shared sets)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--model", default=None, help="ranking model (default: the project's)")
     parser.add_argument("--only", nargs="*", default=None, help="set names to run")

@@ -27,7 +27,7 @@ def simulate_command(
     try:
         frame = read_labelled_set(dataset)
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"livingreview simulate: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     labels = frame["label_included"].to_numpy()
     order = simulate(frame_texts(frame), labels, seed)

@@ -5,18 +5,25 @@ bigrams, sublinear term frequency, terms in more than 95% of records dropped), a
 classifier trained on the screening decisions made so far scores the records still to screen.
 Higher scores mean "more likely to be included"; only the order is meaningful.
 
-Two choices matter more than the classifier itself (measured in ``benchmarks/screening.py``):
+The feature settings, the classifier (a linear SVM, C=0.11) and the class weighting are those of
+ASReview's default model (ELAS u4, tuned by ASReview on the SYNERGY sets); NB (multinomial naive
+Bayes) is kept as an alternative for the benchmark. Two choices shape the ranking (measured in
+``benchmarks/screening.py``):
 
-* Class balance. Inclusions are rare (2-27% in the benchmark sets), so inclusions are weighted
-  up: exclusions together weigh ``1 / INCLUSION_WEIGHT_RATIO`` as much as inclusions together,
-  whatever the counts. Otherwise a model trained on 1 inclusion and 300 exclusions scores
-  everything "exclude" and the order degrades to noise.
-* Presumed exclusions. Each fit also trains on a random sample of the records still to screen,
-  labelled as excluded (Cormack & Grossman's BMI for continuous active learning). With
-  inclusion rates this low the sample is almost all true exclusions, it keeps the model from
+* Class balance, as ASReview's "balanced" sampler: exclusions together weigh
+  ``1 / INCLUSION_WEIGHT_RATIO`` as much as inclusions together, whatever the counts, so that a
+  handful of inclusions among hundreds of exclusions still shapes the model.
+* Presumed exclusions, which ASReview does not use. Each fit also trains on a sample of
+  ``PRESUMED_EXCLUSIONS`` records still to screen, labelled as excluded (as Cormack and
+  Grossman's BMI for continuous active learning does).
+  Where inclusions are rare the sample is almost all true exclusions; it keeps the model from
   ranking on vocabulary that merely separates the few screened records, and it lets the ranker
   work when only inclusions are known, as on a living review's first run, where the baseline
-  corpus supplies the inclusions and nobody has excluded anything yet.
+  corpus supplies the inclusions and nobody has excluded anything yet. The sample is drawn from
+  the lower-scored half of an earlier ranking, to keep likely inclusions out of it; the active
+  learner (``simulation.ActiveLearner``) also shrinks it when the discovery curve says more
+  than a few percent of the unscreened records are relevant, as on a set with 27% inclusions
+  where presumed exclusions cost WSS@95.
 
 The vocabulary and IDF weights are learnt from all texts, screened or not: they use no labels,
 and the records still to screen are where the ranking has to work.
@@ -117,9 +124,14 @@ def _decision_scores(model: str, train: sparse.csr_matrix, labels: np.ndarray,
 def fit_scores(train: sparse.csr_matrix, labels: np.ndarray, candidates: sparse.csr_matrix,
                unlabelled: sparse.csr_matrix | None = None, *, model: str = DEFAULT_MODEL,
                rng: np.random.Generator | None = None,
-               presumed_exclusions: int = PRESUMED_EXCLUSIONS) -> np.ndarray:
+               presumed_exclusions: int = PRESUMED_EXCLUSIONS,
+               unlabelled_scores: np.ndarray | None = None) -> np.ndarray:
     """Train on ``train``/``labels`` (plus presumed exclusions from ``unlabelled``); score
     ``candidates``.
+
+    With ``unlabelled_scores`` (an earlier fit's scores for ``unlabelled``) the presumed
+    exclusions are drawn from the lower-scored half only, which keeps likely inclusions out of
+    them when inclusions are common.
 
     Returns zeros, an order with no information, when there is no inclusion to learn from or
     nothing at all to contrast it with.
@@ -129,8 +141,11 @@ def fit_scores(train: sparse.csr_matrix, labels: np.ndarray, candidates: sparse.
         return np.zeros(0)
     if unlabelled is not None and presumed_exclusions and unlabelled.shape[0]:
         rng = rng if rng is not None else np.random.default_rng(0)
-        take = min(presumed_exclusions, unlabelled.shape[0])
-        rows = rng.choice(unlabelled.shape[0], size=take, replace=False)
+        pool = np.arange(unlabelled.shape[0])
+        if unlabelled_scores is not None and pool.size >= 2 * presumed_exclusions:
+            pool = pool[unlabelled_scores <= np.median(unlabelled_scores)]
+        take = min(presumed_exclusions, pool.size)
+        rows = rng.choice(pool, size=take, replace=False)
         train = sparse.vstack([train, unlabelled[rows]], format="csr")
         labels = np.concatenate([labels, np.zeros(take, dtype=np.int64)])
     if not ((labels == 1).any() and (labels == 0).any()):
@@ -182,22 +197,18 @@ class Ranker:
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """One score per text, higher = more likely included (zeros if nothing to learn)."""
         candidates = self._features(texts)
+        rng = np.random.default_rng(self.seed)
+        # Two passes, as the active learner's successive fits: a first ranking of the records
+        # still to screen, then presumed exclusions drawn from its lower half.
+        first = None
+        if self.presumed_exclusions and self._unlabelled.shape[0]:
+            first = fit_scores(self._train, self._labels, self._unlabelled, self._unlabelled,
+                               model=self.model, rng=rng,
+                               presumed_exclusions=self.presumed_exclusions)
         return fit_scores(self._train, self._labels, candidates, self._unlabelled,
-                          model=self.model, rng=np.random.default_rng(self.seed),
-                          presumed_exclusions=self.presumed_exclusions)
-
-    def estimate_remaining(self, texts: Sequence[str]):
-        """How many of ``texts`` (the records still to screen) are probably relevant.
-
-        Returns a ``stopping.RemainingEstimate``, or None with too few decisions to calibrate
-        on; see ``livingreview.screening.stopping`` for the method and its assumptions.
-        """
-        # Imported here because stopping builds on this module's fit_scores.
-        from livingreview.screening.stopping import estimate_remaining
-
-        return estimate_remaining(self._train, self._labels, self._features(texts),
-                                  model=self.model, seed=self.seed,
-                                  presumed_exclusions=self.presumed_exclusions)
+                          model=self.model, rng=rng,
+                          presumed_exclusions=self.presumed_exclusions,
+                          unlabelled_scores=first)
 
 
 def rank(train_texts: Sequence[str], train_labels: Iterable[int],

@@ -32,9 +32,15 @@ from livingreview.screening.ranking import (
     fit_scores,
     vectorise,
 )
-from livingreview.screening.stopping import RemainingEstimate, estimate_remaining
+from livingreview.screening.stopping import (
+    RemainingEstimate,
+    estimate_remaining,
+    expected_remaining,
+)
 
 REQUIRED_COLUMNS = ("record_id", "title", "abstract", "label_included")
+#: No presumed exclusions once an estimated 10% of the unscreened records are relevant.
+PRESUMED_UNTIL_SHARE = 0.10
 
 
 class ActiveLearner:
@@ -46,7 +52,8 @@ class ActiveLearner:
 
     def __init__(self, texts: Sequence[str], *, model: str = DEFAULT_MODEL, seed: int = 0,
                  every_step_until: int = 100, batch_fraction: float = 0.02,
-                 presumed_exclusions: int = PRESUMED_EXCLUSIONS) -> None:
+                 presumed_exclusions: int = PRESUMED_EXCLUSIONS,
+                 presumed_from_low_half: bool = True) -> None:
         if model not in MODELS:
             raise ValueError(f"unknown ranking model {model!r}; choose one of {', '.join(MODELS)}")
         _, self._features = vectorise(list(texts))
@@ -55,9 +62,11 @@ class ActiveLearner:
         self.every_step_until = every_step_until
         self.batch_fraction = batch_fraction
         self.presumed_exclusions = presumed_exclusions
+        self.presumed_from_low_half = presumed_from_low_half
         self._rng = np.random.default_rng(seed)
         n = self._features.shape[0]
         self._labels = np.full(n, -1, dtype=np.int64)
+        self._last_scores = np.full(n, np.nan)
         self._order: list[int] = []
         self.fits = 0
 
@@ -99,9 +108,21 @@ class ActiveLearner:
         pending = self.pending
         screened = np.asarray(self._order, dtype=np.int64)
         pool = self._features[pending]
+        earlier = self._last_scores[pending]
+        presumed = self.presumed_exclusions
+        # Presumed exclusions only hold while the unscreened records are mostly exclusions:
+        # scale them down as the discovery curve's estimate of relevant records left among
+        # the unscreened approaches PRESUMED_UNTIL_SHARE (10%).
+        left = expected_remaining(self.screened_labels, pending.size)
+        if left is not None:
+            share = left / pending.size
+            presumed = round(presumed * min(1.0, max(0.0, 1 - share / PRESUMED_UNTIL_SHARE)))
         scores = fit_scores(self._features[screened], self._labels[screened], pool, pool,
                             model=self.model, rng=self._rng,
-                            presumed_exclusions=self.presumed_exclusions)
+                            presumed_exclusions=presumed,
+                            unlabelled_scores=earlier if self.presumed_from_low_half
+                            and not np.isnan(earlier).any() else None)
+        self._last_scores[pending] = scores
         self.fits += 1
         return pending, scores
 
@@ -117,10 +138,7 @@ class ActiveLearner:
 
     def estimate_remaining(self) -> RemainingEstimate | None:
         """Relevant records probably left among the pending ones (see ``stopping``)."""
-        screened = np.asarray(self._order, dtype=np.int64)
-        return estimate_remaining(self._features[screened], self._labels[screened],
-                                  self._features[self.pending], model=self.model,
-                                  seed=self.seed, presumed_exclusions=self.presumed_exclusions)
+        return estimate_remaining(self.screened_labels, int(self.pending.size), seed=self.seed)
 
 
 def choose_priors(labels: Sequence[int], seed: int) -> tuple[int, int]:
@@ -160,7 +178,7 @@ def read_labelled_set(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     source = str(path)
     if not path.is_file():
-        raise InputError(source, "file", "no such file",
+        raise InputError(source, "file", "no such file (or not a file)",
                          "give the path of an existing CSV file")
     try:
         # Text columns as strings: record_id may be alphanumeric, and an empty title must stay
