@@ -205,3 +205,66 @@ def test_counts_agree_with_what_the_intake_step_counted(store_url):
     assert counts.queued == queued.queued == 1
     assert repeat.already_known_total == again.already_known == 2
     assert repeat.identified_total == 2 and repeat.queued == 0
+
+
+def _flow_run(session, rules, records, start, end):
+    """One run the way the flow does it: intake, queue, then the harvest counts saved."""
+    from livingreview.store.runs import finish_run, record_counts
+
+    run = start_run(session, window_start=start, window_end=end)
+    intake = store_hits(session, run, records)
+    queue_candidates(session, run, rules)
+    received = {}
+    for record in records:
+        received[record.source] = received.get(record.source, 0) + 1
+    record_counts(session, run, {
+        "windows": {"pubmed": [str(start), str(end)], "crossref": [str(start), str(end)]},
+        "identified": {"pubmed": 0, "crossref": 0, **received},
+        "filtered_out": {"pubmed": 0, "crossref": 0}, "intake": intake.as_dict()})
+    finish_run(session, run, status="succeeded")
+    return run, intake
+
+
+def test_already_known_of_a_run_does_not_change_when_a_later_run_sees_the_hits_again(store_url):
+    """source_hits keep only the last run that saw a hit; a run's own counts keep its number."""
+    rules = load_review(ROOT / "review.toml")["eligibility"]
+    records = [Record(source="pubmed", source_id=str(1000 + i), year=2022, language="eng",
+                      title=f"Peer support workers in community mental health teams, site {i}",
+                      doi=f"10.1000/site{i}", authors=[f"Author{i}, A"],
+                      publication_types=["Journal Article"]) for i in range(4)]
+    with session_scope(store_url) as session:
+        first, _ = _flow_run(session, rules, records, date(2021, 12, 14), date(2022, 1, 31))
+        second, again = _flow_run(session, rules, records[:3], date(2022, 1, 28),
+                                  date(2022, 2, 28))
+        before = run_counts(session, second)
+        third, _ = _flow_run(session, rules, records[1:], date(2022, 2, 25), date(2022, 3, 31))
+        after = run_counts(session, second)
+        latest = run_counts(session, third)
+        # the one fact the store keeps per hit has moved on to the third run
+        moved = session.scalar(select(SourceHit.last_seen_run_id)
+                               .where(SourceHit.source_id == "1001"))
+    assert moved == third
+    assert before.already_known == after.already_known == {"pubmed": 3} == {
+        "pubmed": again.already_known}
+    assert before.identified == after.identified == {"pubmed": 3, "crossref": 0}
+    assert after.identity_problems() == []
+    assert latest.already_known == {"pubmed": 3}
+
+
+def test_harvest_counts_that_do_not_match_the_stored_hits_do_not_reconcile(store_url):
+    from livingreview.store.runs import record_counts
+
+    with session_scope(store_url) as session:
+        run = add_run(session)
+        for i in range(3):
+            record = add_record(session, run, source="pubmed", source_id=f"x{i}")
+            queue(session, record, run)
+        record_counts(session, run, {"identified": {"pubmed": 2},
+                                     "intake": {"already_known": 0}})
+        with pytest.raises(PrismaMismatch, match="stored 3 new hits but its harvest counted "
+                                                 "only 2"):
+            run_counts(session, run)
+        record_counts(session, run, {"identified": {"pubmed": 5},
+                                     "intake": {"already_known": 1}})
+        with pytest.raises(PrismaMismatch, match="does not add up to the intake step's tally"):
+            run_counts(session, run)

@@ -5,6 +5,7 @@
 - ``figures``: the PNG figures (matplotlib, Agg canvas)
 - ``published``: regression against the article's numbers (``data/seed/published_summary.json``)
 - ``report``: ``write_report`` writes one report version (Markdown, JSON, CSV, PNG)
+- ``versions``: ``rewrite_report`` writes the next version between runs (``livingreview report``)
 - ``coding``: how one study's charting codes are read (the scheme itself is
   ``livingreview.screening.scheme``)
 """

@@ -3,8 +3,12 @@
 The unit at the top is a *hit*: one record as one source returned it in the run's window.
 
 - **identified** (per source) = the run's new ``source_hits`` (``run_id``) + the hits it saw again
-  (``last_seen_run_id``, first stored by an earlier run: the windows overlap by a few days).
-- **already known** = those hits seen again; nothing is stored twice for them.
+  (first stored by an earlier run: the windows overlap by a few days).
+- **already known** = those hits seen again; nothing is stored twice for them. A run that saved
+  its harvest counts (``update_runs.counts["identified"]`` with ``counts["intake"]``, as the
+  flow does before summarising) counts them as received - stored new, per source, which never
+  changes; for other runs they are the hits whose ``last_seen_run_id`` is the run, which a later
+  run that sees the same hit again takes over.
 - Every source the run harvested (``update_runs.counts["windows"]``) is listed, with 0 when it
   found nothing. A source searched by relevance ranking rather than the review's Boolean
   strategy (Crossref) is narrowed by a local post-filter; what the filter drops
@@ -283,6 +287,39 @@ def _add(total: PrismaCounts, part: PrismaCounts) -> None:
             setattr(total, f.name, mine + theirs)
 
 
+def _harvested(harvest: dict[str, Any]) -> dict[str, int] | None:
+    """Per source, the records the run's harvest handed to intake, when intake completed (its
+    tally is saved with them); None for runs that did not save them (older or import runs)."""
+    if "intake" not in harvest or not isinstance(harvest.get("identified"), dict):
+        return None
+    return {source: int(n) for source, n in harvest["identified"].items()}
+
+
+def _seen_again(received: dict[str, int], identified: Counter, known: Counter,
+                intake: dict[str, Any]) -> list[str]:
+    """Already known = received - stored new, per source (``identified`` holds the new hits).
+
+    ``source_hits.last_seen_run_id`` is overwritten by every later run that sees a hit again, so
+    counting hits by it shrinks a run's "already known" after the fact; what the harvest
+    received and which hits the run stored (``run_id``) never change.
+    """
+    problems = []
+    for source, n in received.items():
+        again = n - identified[source]
+        if again < 0:
+            problems.append(f"{source}: the run stored {identified[source]} new hits but its "
+                            f"harvest counted only {n} records (update_runs.counts['identified'])")
+            continue
+        identified[source] += again
+        if again:
+            known[source] = again
+    tallied = intake.get("already_known")
+    if tallied is not None and not problems and sum(known.values()) != tallied:
+        problems.append(f"already known per source {dict(known)} does not add up to the intake "
+                        f"step's tally ({tallied})")
+    return problems
+
+
 @dataclass
 class _Fate:
     kind: str
@@ -352,9 +389,11 @@ class _RunFacts:
         problems: list[str] = []
         seen: set[int] = set()
         queued: list[int] = []
+        harvest = run.counts or {}
+        received = _harvested(harvest)
         for hit in self.hits:
             if hit.run_id != run_id:
-                if hit.last_seen_run_id == run_id:
+                if received is None and hit.last_seen_run_id == run_id:
                     identified[hit.source] += 1
                     known[hit.source] += 1
                 continue
@@ -382,7 +421,8 @@ class _RunFacts:
                 counts.imported += 1
             else:
                 counts.awaiting_prefilter += 1
-        harvest = run.counts or {}
+        if received is not None:
+            problems += _seen_again(received, identified, known, harvest["intake"])
         # Every source the run harvested, also those that identified nothing.
         counts.identified = {**{s: 0 for s in harvest.get("windows", {})}, **identified}
         counts.already_known = dict(known)
