@@ -64,7 +64,7 @@ def update_review(since: date | None = None, until: date | None = None,
         save_run_counts(settings, run_id, counts)
         counts["validation"] = validate_data(settings, run_id)
         report = summarise_review(settings, review, run_id)
-        counts["alerts"] = alert_maintainers(settings, review, run_id, report["version"])
+        counts["alerts"] = alert_maintainers(settings, review, run_id, report)
     except ValidationFailed as exc:
         close_run(settings, run_id, "validation_failed", counts, error=exc.report)
         raise

@@ -67,6 +67,19 @@ def co_creation_notification(review_title: str, version: int | None,
                         body="\n".join(lines))
 
 
+def search_change_notification(review_title: str, version: int,
+                               log: dict[str, Any]) -> Notification:
+    pubmed = log.get("pubmed") or {}
+    return Notification(
+        title="livingreview: PubMed's translation of the review's search changed",
+        body=(f"PubMed's translation of the search for '{review_title}' changed since report "
+              f"version {log.get('compared_with_version')} (MeSH updates and phrase-index changes "
+              "do this). Check that the search still means what the review's Table 1 says.\n\n"
+              f"Before:\n{log.get('previous_querytranslation')}\n\n"
+              f"Now (version {version}):\n{pubmed.get('querytranslation')}\n\n"
+              f"Errors: {pubmed.get('errors') or 'none'}; warnings: {pubmed.get('warnings') or 'none'}"))
+
+
 def failure_notification(review_title: str, run_id: int | None, error: str) -> Notification:
     return Notification(
         title="livingreview: the monthly update failed",

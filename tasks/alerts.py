@@ -8,17 +8,32 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from livingreview.alerts import co_creation_notification, new_co_creation_candidates, send
+from livingreview.alerts import (
+    co_creation_notification,
+    new_co_creation_candidates,
+    search_change_notification,
+    send,
+)
 from livingreview.config import Settings
 from livingreview.store.database import session_scope
 
 
 @task(cache_policy=NO_CACHE)
 def alert_maintainers(settings: Settings, review: dict[str, Any], run_id: int,
-                      version: int | None) -> dict[str, Any]:
+                      report: dict[str, Any]) -> dict[str, Any]:
+    version = report["version"]
+    logger = get_run_logger()
+    search_log = report.get("search_log") or {}
+    if search_log.get("querytranslation_changed"):
+        # The design asks for an alert whenever PubMed reads the query differently.
+        send(search_change_notification(review["review"]["title"], version, search_log), settings)
+        emit_event(event="livingreview.search.translation-changed",
+                   resource={"prefect.resource.id": "livingreview.search.pubmed"},
+                   payload={"run_id": run_id, "version": version})
+        logger.warning("PubMed's query translation changed since version %s",
+                       search_log.get("compared_with_version"))
     with session_scope(settings.database_url) as session:
         found = new_co_creation_candidates(session, run_id, review["alerts"]["co_creation_patterns"])
-    logger = get_run_logger()
     if not found:
         logger.info("no new co-creation candidates")
         return {"co_creation": 0, "notified": 0}

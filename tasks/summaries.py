@@ -26,4 +26,5 @@ def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) ->
         create_table_artifact(table=rows, key=f"table-{name}".replace("_", "-"),
                               description=f"{name} (version {version})")
     get_run_logger().info("report version %d written to %s", version, report.directory)
-    return {"version": version, "directory": str(report.directory)}
+    return {"version": version, "directory": str(report.directory),
+            "search_log": report.summary.get("search_log", {})}

@@ -171,3 +171,22 @@ def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
     assert "api_key" in blob  # the key was sent (and archived, redacted) ...
     for secret in (FAKE_KEY, FAKE_TOKEN, hook):
         assert secret not in blob  # ... but its value appears nowhere
+
+
+def test_a_changed_pubmed_query_translation_is_alerted(project, monkeypatch, tmp_path, receiver):
+    from flows.update_review import update_review
+
+    monkeypatch.setenv("LR_NOTIFY_URLS", f"json://127.0.0.1:{receiver.server_port}/hooks/x")
+    first = update_review(until=UNTIL, sources=["pubmed"])
+    assert first["counts"]["alerts"]["co_creation"] == 0 and _Receiver.received == []
+    # The maintainers add the optional extension named in the search strategy.
+    review = (Path(__file__).resolve().parent.parent / "review.toml").read_text(encoding="utf-8")
+    extended = review.replace('OR "expert by experienc*"[tiab]',
+                              'OR "expert by experienc*"[tiab] OR "experts by experienc*"[tiab]')
+    assert extended != review
+    (tmp_path / "review.toml").write_text(extended, encoding="utf-8")
+    monkeypatch.setenv("LR_REVIEW_FILE", str(tmp_path / "review.toml"))
+    update_review(until=UNTIL, sources=["pubmed"])
+    (message,) = [m["body"] for m in _Receiver.received]
+    assert "translation" in message["title"]
+    assert '"experts by experienc*"[tiab]' in message["message"]
