@@ -24,7 +24,8 @@ import pandas as pd
 
 from livingreview.dedup.table import RecordTable
 
-WINDOW = 24
+WINDOW = 10
+KEY_SLICE = 200_000
 TITLE_KEY_CHARS = 28
 MIN_TITLE_KEY_CHARS = 12
 
@@ -40,12 +41,30 @@ def record_keys(table: RecordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
     Within a title-opening key the records are ordered by what follows the opening; within
     every other key by the title's opening, so that neighbours in a large key have similar titles.
+    Rows are keyed a slice at a time so that the key strings of a large table never all exist
+    at once.
     """
+    parts = [_slice_keys(table, start, min(start + KEY_SLICE, len(table)))
+             for start in range(0, len(table), KEY_SLICE)]
+    if not parts:
+        empty = np.empty(0, dtype=np.uint64)
+        return empty, np.empty(0, dtype=np.int64), empty
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+
+def _slice_keys(table: RecordTable, start: int, stop: int):
     keys: list[str] = []
     rows: list[int] = []
     orders: list[int] = []
-    for row in range(len(table)):
-        title = table.title[row].replace(" ", "")
+    window = slice(start, stop)
+    identifiers = [(prefix, getattr(table, name)[window].tolist())
+                   for prefix, name in (("D", "doi"), ("M", "pmid"), ("C", "pmcid"),
+                                        ("O", "openalex"))]
+    columns = zip(table.title[window].tolist(), table.first_author[window].tolist(),
+                  table.year[window].tolist(), table.volume[window].tolist(),
+                  table.first_page[window].tolist(), table.journal[window].tolist())
+    for offset, (title, surname, year, volume, page, journal) in enumerate(columns):
+        title = title.replace(" ", "")
         head = title_order(title)
         count = len(keys)
         if len(title) >= MIN_TITLE_KEY_CHARS:
@@ -56,22 +75,18 @@ def record_keys(table: RecordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         elif title:
             keys.append("T" + title)
             orders.append(head)
-        surname = table.first_author[row]
-        year = int(table.year[row])
         if surname and year:
             keys.append(f"A{surname}|{year}")
             keys.append(f"A{surname}|{year + 1}")
             orders += (head, head)
-        volume, page = table.volume[row], table.first_page[row]
         if volume and page:
-            keys.append(f"P{volume}|{page}|{table.journal[row][:1]}")
+            keys.append(f"P{volume}|{page}|{journal[:1]}")
             orders.append(head)
-        for prefix, column in (("D", table.doi), ("M", table.pmid), ("C", table.pmcid),
-                               ("O", table.openalex)):
-            if column[row]:
-                keys.append(prefix + column[row])
+        for prefix, values in identifiers:
+            if values[offset]:
+                keys.append(prefix + values[offset])
                 orders.append(head)
-        rows.extend([row] * (len(keys) - count))
+        rows.extend([start + offset] * (len(keys) - count))
     return (
         hash_keys(keys),
         np.asarray(rows, dtype=np.int64),

@@ -16,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
 
 class UnionFind:
     """Disjoint sets over hashable keys, each set carrying the identifiers its members hold."""
@@ -117,3 +121,25 @@ def build_clusters(
             canonical[member] = members[0]
     groups.sort(key=lambda g: min(rank(k) for k in g))
     return Clusters(groups=groups, canonical=canonical, refused=refused)
+
+
+def components(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Connected-component label of every node ``0..n_nodes-1`` along edges ``u[k]-v[k]``."""
+    graph = coo_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n_nodes, n_nodes))
+    return connected_components(graph, directed=False)[1]
+
+
+def conflicting(labels: np.ndarray, identifier_codes: list[np.ndarray]) -> np.ndarray:
+    """Per component label, whether its members hold two different values of one identifier.
+
+    ``identifier_codes`` holds, per identifier, every node's value code (0 when it has none).
+    Most components hold at most one DOI and one PMID and need no union-find at all; only the
+    conflicting ones are clustered pair by pair with the guard.
+    """
+    n_labels = int(labels.max()) + 1 if len(labels) else 0
+    out = np.zeros(n_labels, dtype=bool)
+    for codes in identifier_codes:
+        present = codes != 0
+        pairs = np.unique(np.stack([labels[present].astype(np.uint64), codes[present]]), axis=1)
+        out |= np.bincount(pairs[0].astype(np.int64), minlength=n_labels) > 1
+    return out

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from livingreview.dedup.blocking import batch_pairs
-from livingreview.dedup.cluster import Clusters, UnionFind, build_clusters
+from livingreview.dedup.cluster import (
+    Clusters,
+    UnionFind,
+    build_clusters,
+    components,
+    conflicting,
+)
 from livingreview.dedup.rules import DISTINCT, DUPLICATE, MAYBE, decide
 from livingreview.dedup.scoring import score_pairs
 from livingreview.dedup.table import IDENTIFIERS, RecordTable
@@ -92,12 +98,34 @@ def pair_matches(
 
 
 def _guard_chains(a, b, left, right, zone, score, keep) -> np.ndarray:
+    """Send to ``maybe`` the duplicate pairs that would join conflicting identifiers.
+
+    Pairs are joined strongest first; a pair whose two sides already belong to clusters with
+    different DOIs (PMIDs, ...) is refused. Only connected groups of duplicate pairs that hold a
+    conflict at all go through this sequential check.
+    """
     zone = zone.copy()
-    duplicates = [k for k in keep if zone[k] == DUPLICATE]
-    if not duplicates:
+    duplicates = np.asarray([k for k in keep if zone[k] == DUPLICATE], dtype=np.int64)
+    if not len(duplicates):
+        return zone
+    offset = 0 if a is b else len(a)  # nodes: rows of a, then rows of b
+    u, v = left[duplicates], right[duplicates] + offset
+    nodes, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
+    labels = components(inverse[:len(u)], inverse[len(u):], len(nodes))
+    in_a = nodes < len(a) if offset else np.ones(len(nodes), dtype=bool)
+    codes = []
+    for name in IDENTIFIERS:
+        values = np.zeros(len(nodes), dtype=np.uint64)
+        values[in_a] = a.code(name)[nodes[in_a]]
+        if offset:
+            values[~in_a] = b.code(name)[nodes[~in_a] - offset]
+        codes.append(values)
+    bad = conflicting(labels, codes)[labels[inverse[:len(u)]]]
+    if not bad.any():
         return zone
     sets = UnionFind()
-    order = sorted(duplicates, key=lambda k: -score[k])
+    suspect = duplicates[bad]
+    order = suspect[np.argsort(-score[suspect], kind="stable")]
     for k in order:
         for table, row in ((a, left[k]), (b, right[k])):
             sets.add(
@@ -126,18 +154,51 @@ def dedupe_table(table: RecordTable) -> list[Match]:
 
 
 def cluster_table(table: RecordTable, matches: list[Match] | None = None) -> Clusters:
-    """Clusters of a table's records along its duplicate matches (maybe pairs stay apart)."""
+    """Clusters of a table's records along its duplicate matches (maybe pairs stay apart).
+
+    Connected groups of duplicate pairs that hold no conflicting identifiers become clusters
+    directly (vectorised); the others go through ``build_clusters`` and its guard.
+    """
     if matches is None:
         matches = dedupe_table(table)
     duplicates = [(m.left, m.right, m.score) for m in matches if m.zone == DUPLICATE]
-    involved = {key for left, right, _ in duplicates for key in (left, right)}
-    rows = {key: row for row, key in enumerate(table.key.tolist()) if key in involved}
-    return build_clusters(
-        duplicates,
-        identifiers={
-            key: {name: getattr(table, name)[row] for name in IDENTIFIERS}
-            for key, row in rows.items()
-        },
-        completeness={key: int(table.completeness[row]) for key, row in rows.items()},
-        position=rows,
-    )
+    if not duplicates:
+        return Clusters(groups=[], canonical={})
+    position = {key: row for row, key in enumerate(table.key.tolist())}
+    u = np.fromiter((position[d[0]] for d in duplicates), dtype=np.int64, count=len(duplicates))
+    v = np.fromiter((position[d[1]] for d in duplicates), dtype=np.int64, count=len(duplicates))
+    nodes, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
+    labels = components(inverse[:len(u)], inverse[len(u):], len(nodes))
+    bad = conflicting(labels, [table.code(name)[nodes] for name in IDENTIFIERS])
+
+    groups: list[list[str]] = []
+    canonical: dict[str, str] = {}
+    refused: list[tuple[str, str]] = []
+    clean = ~bad[labels]
+    if clean.any():
+        # canonical first: most complete, then earliest row
+        order = np.lexsort((nodes[clean], -table.completeness[nodes[clean]], labels[clean]))
+        members, member_labels = nodes[clean][order], labels[clean][order]
+        starts = np.flatnonzero(np.r_[True, member_labels[1:] != member_labels[:-1]])
+        keys = table.key[members].tolist()
+        for start, stop in zip(starts, np.r_[starts[1:], len(members)]):
+            group = keys[start:stop]
+            groups.append(group)
+            for key in group:
+                canonical[key] = group[0]
+    if bad.any():
+        troubled = bad[labels[inverse[:len(u)]]]
+        subset = [d for d, t in zip(duplicates, troubled) if t]
+        rows = {key: position[key] for d in subset for key in d[:2]}
+        guarded = build_clusters(
+            subset,
+            identifiers={key: {name: getattr(table, name)[row] for name in IDENTIFIERS}
+                         for key, row in rows.items()},
+            completeness={key: int(table.completeness[row]) for key, row in rows.items()},
+            position=rows,
+        )
+        groups.extend(guarded.groups)
+        canonical.update(guarded.canonical)
+        refused = guarded.refused
+    groups.sort(key=lambda g: min(position[k] for k in g))
+    return Clusters(groups=groups, canonical=canonical, refused=refused)

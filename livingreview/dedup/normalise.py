@@ -282,6 +282,14 @@ def normalise_author_list(authors: list[str] | str | None, limit: int = 8) -> st
 _NORMALISED_AUTHORS = re.compile(r"^[a-z0-9]+(?: [a-z0-9]+)*$")
 
 
+def author_fields(authors: list[str] | str | None, limit: int = 8) -> tuple[str, str]:
+    """``(normalise_author_list(authors), author_list(authors))`` in one pass."""
+    items = _author_items(authors, limit)
+    plain = not _unusual_name("|".join(items))
+    surnames = " ".join(s for s in (author_surname(a, plain) for a in items) if s)
+    return surnames, "|".join(a.replace("|", " ").replace("\n", " ").strip() for a in items)
+
+
 def author_list(authors: list[str] | str | None, limit: int = 8) -> str:
     """The first ``limit`` authors as one string, ``|`` between authors, for
     ``author_list_similarity`` (which parses them only when a comparison needs it)."""

@@ -101,7 +101,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     # Identifiers: the same DOI/PMID is a duplicate unless another identifier conflicts, the
     # item kinds differ (an erratum given its article's DOI), or the titles clearly disagree.
-    titles_known = title > 0
+    titles_known = s.titled
     identifier_doubt = id_conflict | ~s.same_notice | (titles_known & (title < 0.6))
     duplicate_id = id_match & ~identifier_doubt
     # A DOI shared by records with unrelated titles and authors is the DOI of a whole

@@ -29,7 +29,8 @@ class PairScores:
 
     left: np.ndarray
     right: np.ndarray
-    title: np.ndarray          # [0, 1]; 0 when either title is missing
+    title: np.ndarray          # [0, 1]; 0 when either title is missing or they are far apart
+    titled: np.ndarray         # bool: both records have a title
     title_partial: np.ndarray  # [0, 1]: best alignment of the shorter title inside the longer
     #                            (computed where it can matter, else equal to ``title``)
     authors: np.ndarray        # [0, 1]; NaN when either author list is missing
@@ -63,10 +64,15 @@ class PairScores:
         return np.any([getattr(self, name) == CONFLICT for name in IDENTIFIERS], axis=0)
 
 
-def _text_similarity(a: np.ndarray, b: np.ndarray, scorer=fuzz.ratio) -> np.ndarray:
+def _text_similarity(a: np.ndarray, b: np.ndarray, scorer=fuzz.ratio,
+                     cutoff: float = 0) -> np.ndarray:
+    """Element-wise similarity in [0, 1]; below ``cutoff`` (in [0, 1]) it reads 0, which lets
+    RapidFuzz stop early on hopeless pairs."""
     if not len(a):
         return np.empty(0, dtype=np.float64)
-    return process.cpdist(list(a), list(b), scorer=scorer, workers=-1).astype(np.float64) / 100
+    scores = process.cpdist(list(a), list(b), scorer=scorer, workers=-1,
+                            score_cutoff=cutoff * 100 or None)
+    return scores.astype(np.float64) / 100
 
 
 def _coded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,7 +121,7 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
     """
     title_a, title_b = a.title[left], b.title[right]
     titled = (title_a != "") & (title_b != "")
-    title = np.where(titled, _text_similarity(title_a, title_b), 0.0)
+    title = np.where(titled, _text_similarity(title_a, title_b, cutoff=TITLE_FLOOR), 0.0)
     worth = (title >= TITLE_FLOOR) | ~titled
     for name in IDENTIFIERS:
         codes_a, codes_b = a.code(name)[left], b.code(name)[right]
@@ -191,6 +197,7 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         left=left,
         right=right,
         title=title,
+        titled=titled,
         title_partial=title_partial,
         authors=authors,
         first_author=_coded(a.code("first_author")[left], b.code("first_author")[right]),

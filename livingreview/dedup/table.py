@@ -7,7 +7,9 @@ pickling.
 
 from __future__ import annotations
 
+import itertools
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -15,11 +17,10 @@ import numpy as np
 import pandas as pd
 
 from livingreview.dedup.normalise import (
-    author_list,
+    author_fields,
     author_words,
     first_page,
     issue_part,
-    normalise_author_list,
     normalise_journal,
     normalise_number,
     normalise_pages,
@@ -34,11 +35,12 @@ from livingreview.dedup.normalise import (
 from livingreview.records import Record
 
 _NUMBER = re.compile(r"\d+")
-ABSTRACT_CHARS = 400  # enough to tell two abstracts apart, short enough to compare quickly
+BUILD_SLICE = 100_000
+ABSTRACT_CHARS = 250  # enough to tell two abstracts apart, short enough to compare quickly
 
 STRING_COLUMNS = (
     "key", "title", "title_numbers", "notice", "authors", "author_list", "author_words",
-    "first_author", "journal", "volume", "number", "issue", "pages", "first_page", "page_kind",
+    "first_author", "journal", "volume", "number", "issue", "first_page", "page_kind",
     "doi", "pmid", "pmcid", "openalex", "abstract",
 )
 INT_COLUMNS = (
@@ -46,6 +48,10 @@ INT_COLUMNS = (
     "title_length",
 )
 IDENTIFIERS = ("doi", "pmid", "pmcid", "openalex")
+# Columns whose values recur across records (surnames, volumes, page kinds): one shared string
+# object per value instead of one per record saves most of their memory in a large corpus.
+_REPEATING = frozenset(("title_numbers", "notice", "first_author", "volume", "number", "issue",
+                        "first_page", "page_kind"))
 
 
 def _completeness(record: Record) -> int:
@@ -64,8 +70,7 @@ def _normalise_record(key: str, record: Record) -> tuple:
     notice = notice_kind(title)
     if notice == "erratum":
         title = strip_cited_original(title)
-    authors = normalise_author_list(record.authors)
-    raw_authors = author_list(record.authors)
+    authors, raw_authors = author_fields(record.authors)
     pages = normalise_pages(record.pages)
     number = normalise_number(record.issue)
     kind, first, last = page_span(pages)
@@ -85,7 +90,6 @@ def _normalise_record(key: str, record: Record) -> tuple:
         normalise_volume(volume),
         number,
         issue_part(number),
-        pages,
         first_page(pages),
         kind,
         record.doi or "",
@@ -120,7 +124,6 @@ class RecordTable:
     volume: np.ndarray
     number: np.ndarray
     issue: np.ndarray
-    pages: np.ndarray
     first_page: np.ndarray
     page_kind: np.ndarray
     doi: np.ndarray
@@ -141,13 +144,30 @@ class RecordTable:
 
     @classmethod
     def from_records(cls, keyed_records: Iterable[tuple[str, Record]]) -> "RecordTable":
-        rows = [_normalise_record(key, record) for key, record in keyed_records]
+        # A slice at a time: the per-record rows of a million records would cost more memory
+        # than the finished columns.
+        iterator = iter(keyed_records)
+        parts = []
+        while True:
+            rows = [_normalise_record(key, record)
+                    for key, record in itertools.islice(iterator, BUILD_SLICE)]
+            if not rows and parts:
+                break
+            parts.append(cls._from_rows(rows))
+            if len(rows) < BUILD_SLICE:
+                break
+        return parts[0] if len(parts) == 1 else cls.concat(parts)
+
+    @classmethod
+    def _from_rows(cls, rows: list[tuple]) -> "RecordTable":
         names = STRING_COLUMNS + INT_COLUMNS
         transposed = list(zip(*rows)) if rows else [() for _ in names]
         arrays = {}
         for name, values in zip(names, transposed):
             if name in INT_COLUMNS:
                 arrays[name] = np.asarray(values, dtype=np.int32)
+            elif name in _REPEATING:
+                arrays[name] = _object_array(list(map(sys.intern, values)))
             else:
                 arrays[name] = _object_array(values)
         return cls(**arrays)
