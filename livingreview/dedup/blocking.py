@@ -129,20 +129,24 @@ def entry_pairs(
     that the pairs of several partitions add up to the pairs of the whole.
     """
     hashes, rows, order = sort_entries(hashes, rows, order)
-    lefts, rights = [], []
+    width = np.int64(max(n_rows, 1))
+    codes = []
     for distance in range(1, window + 1):
-        same = hashes[distance:] == hashes[:-distance]
-        if not same.any():
+        same = np.flatnonzero(hashes[distance:] == hashes[:-distance])
+        if not len(same):
             break
-        lefts.append(rows[:-distance][same])
-        rights.append(rows[distance:][same])
-    if not lefts:
+        a, b = rows[same], rows[same + distance]
+        # one int64 code per pair (earlier * n + later) keeps memory at a third of two arrays
+        code = np.minimum(a, b) * width + np.maximum(a, b)
+        codes.append(code[a != b])
+    if not codes:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    a, b = np.concatenate(lefts), np.concatenate(rights)
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    keep = low != high
-    return unique_pairs(low[keep], high[keep], n_rows)
+    code = np.concatenate(codes)
+    del codes
+    code.sort()
+    code = code[np.r_[True, code[1:] != code[:-1]]]
+    return code // width, code % width
 
 
 def batch_pairs(table: RecordTable, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:

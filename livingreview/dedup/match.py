@@ -38,7 +38,7 @@ class Match:
     zone: str
 
 
-CHUNK = 1_000_000  # pairs scored at a time: bounds the memory of the per-pair arrays
+CHUNK = 500_000  # pairs scored at a time: bounds the memory of the per-pair arrays
 
 
 @dataclass

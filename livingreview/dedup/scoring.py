@@ -168,11 +168,13 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
 
     journal_a, journal_b = a.journal[left], b.journal[right]
     journal = np.full(len(left), np.nan)
-    # Only pairs with close titles can turn on the journal; the rest keep NaN (unknown).
+    # Only pairs with close titles can turn on the journal; the rest keep NaN (unknown),
     journal_codes_a, journal_codes_b = a.code("journal")[left], b.code("journal")[right]
     known = (journal_codes_a != 0) & (journal_codes_b != 0)
     journal[known & (journal_codes_a == journal_codes_b)] = 1.0
-    both = np.flatnonzero(known & (journal_codes_a != journal_codes_b) & (title >= 0.8))
+    # and only where authors agree or are missing: the rules that read the journal need that.
+    both = np.flatnonzero(known & (journal_codes_a != journal_codes_b) & (title >= 0.8)
+                          & ~(authored & (np.nan_to_num(authors) < 0.5)))
     journal[both] = [journal_similarity(x, y) for x, y in zip(journal_a[both], journal_b[both])]
 
     abstract_a, abstract_b = a.abstract[left], b.abstract[right]
