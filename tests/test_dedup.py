@@ -220,3 +220,29 @@ def test_scale_work_is_blocked_not_quadratic():
     left, right = batch_pairs(RecordTable.from_records(keyed))
     assert len(left) < 3000 * 60
     assert np.all(left < right)
+
+
+def test_records_already_in_the_index_are_not_reported_as_their_own_duplicates():
+    index = CorpusIndex()
+    index.add([("c1", BATROXOBIN_1), ("c2", AIRBNB_1)])
+    matches = index.match([("c1", BATROXOBIN_1), ("n", BATROXOBIN_2)])
+    assert all(m.left != m.right for m in matches)
+    assert ("n", "c1") in {(m.left, m.right) for m in matches if m.zone == "duplicate"}
+
+
+def test_a_batch_with_a_repeated_key_is_refused_with_the_key_named():
+    with pytest.raises(ValueError, match="'k' appears twice"):
+        dedupe_batch([("k", AIRBNB_1), ("k", AIRBNB_2)])
+
+
+def test_locators_shifted_one_field_left_by_a_conference_export_still_agree():
+    # haematology set: volume missing, the volume in the issue field, the issue in the pages
+    shifted = rec(title="The treatment of atypical HUS", authors=["Loirat, C."], year=2011,
+                  journal="Pediatric Nephrology.Conference: 44th Annual Scientific Meeting of "
+                  "the European Society for Paediatric Nephrology", issue="26", pages="9")
+    proper = rec(title="The treatment of atypical hus", authors=["Loirat, C."], year=2011,
+                 journal="Pediatric Nephrology", volume="26", issue="9", pages="1746-1746")
+    other_issue = rec(title="The treatment of atypical hus", authors=["Loirat, C."], year=2011,
+                      journal="Pediatric Nephrology", volume="26", issue="3", pages="300")
+    matches = dedupe_batch([("s", shifted), ("p", proper), ("o", other_issue)])
+    assert pairs(matches, "duplicate") == {frozenset("sp")}

@@ -83,7 +83,9 @@ class CorpusIndex:
         left, right = cross_pairs(
             hashes, rows, order, self.hashes, self.rows, self.order, len(self.table)
         )
-        return pair_matches(new, self.table, left, right)
+        matches = pair_matches(new, self.table, left, right)
+        # a record matched again after it was added is not its own duplicate
+        return [m for m in matches if m.left != m.right]
 
     # ------------------------------------------------------------ persistence
 

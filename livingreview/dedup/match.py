@@ -141,8 +141,15 @@ def _guard_chains(a, b, left, right, zone, score, keep) -> np.ndarray:
 def dedupe_batch(keyed_records: list[tuple[str, Record]]) -> list[Match]:
     """Duplicate and maybe-duplicate pairs within one batch of keyed records.
 
-    ``left`` is the later record of each pair in batch order, ``right`` the earlier one.
+    ``left`` is the later record of each pair in batch order, ``right`` the earlier one. Keys
+    must be unique within the batch.
     """
+    keyed_records = list(keyed_records)
+    seen: set[str] = set()
+    for key, _record in keyed_records:
+        if key in seen:
+            raise ValueError(f"key {key!r} appears twice in the batch; give each record its own key")
+        seen.add(key)
     table = RecordTable.from_records(keyed_records)
     return dedupe_table(table)
 
