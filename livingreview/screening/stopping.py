@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 MIN_DECISIONS = 20
 MIN_INCLUSIONS = 2
@@ -72,7 +73,7 @@ class _Curve:
         design = np.column_stack([np.ones_like(x), x])
         theta = np.zeros(2)
         for _ in range(100):
-            p = 1 / (1 + np.exp(-(design @ theta)))
+            p = expit(design @ theta)
             gradient = design.T @ (y - p) - ridge * theta
             hessian = (design * (p * (1 - p))[:, None]).T @ design + ridge * np.eye(2)
             step = np.linalg.solve(hessian, gradient)
@@ -82,7 +83,7 @@ class _Curve:
         self.theta = theta
 
     def proba(self, x: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-(self.theta[0] + self.theta[1] * x)))
+        return expit(self.theta[0] + self.theta[1] * x)
 
 
 def _positions(n_screened: int, n_unscreened: int) -> tuple[np.ndarray, np.ndarray]:
