@@ -34,7 +34,13 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-bench-setup: $(BIN)/.bench-installed
+# ASReview pins pandas<3: the peer runs from its own venv, found by benchmarks/screening.py.
+.venv-asreview/.installed:
+	$(PYTHON) -m venv .venv-asreview
+	.venv-asreview/bin/python -m pip install --quiet 'asreview>=2'
+	@touch $@
+
+bench-setup: $(BIN)/.bench-installed .venv-asreview/.installed
 
 bench: bench-dedup bench-screening  ## benchmarks (numbers, next to the peers run in the same run)
 
