@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from livingreview.dedup import CorpusIndex, Match, dedupe_batch
 from livingreview.records import Record
 from livingreview.screening.eligibility import prefilter
+from livingreview.screening.status import merged_record_ids
 from livingreview.store.models import (
     Candidate,
     DuplicateLink,
@@ -49,13 +50,8 @@ def to_record(stored: StoredRecord) -> Record:
                   **{name: getattr(stored, name) for name in _RECORD_FIELDS})
 
 
-def merged_away_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(DuplicateLink.record_id)
-                               .where(DuplicateLink.status == "merged")))
-
-
 def canonical_records(session: Session) -> list[StoredRecord]:
-    merged = merged_away_ids(session)
+    merged = merged_record_ids(session)
     return [r for r in session.scalars(select(StoredRecord)) if r.id not in merged]
 
 
@@ -189,7 +185,7 @@ class QueueCounts:
 def queue_candidates(session: Session, run_id: int, rules: dict[str, Any]) -> QueueCounts:
     """Pre-filter every canonical record not yet screened or queued; queue or auto-exclude it."""
     counts = QueueCounts()
-    merged = merged_away_ids(session)
+    merged = merged_record_ids(session)
     pending_pairs = set(session.scalars(select(DuplicateLink.record_id)
                                         .where(DuplicateLink.status == "pending")))
     unseen = session.scalars(
