@@ -6,6 +6,7 @@ Secrets (API keys, notification URLs) are read only from the environment and are
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -52,6 +53,7 @@ class Settings:
     review_file: Path
     report_dir: Path
     archive_dir: Path
+    dedup_index: Path | None = None  # persisted deduplication index of the corpus
     pubmed_base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
     crossref_base_url: str = "https://api.crossref.org"
     openalex_base_url: str = "https://api.openalex.org"
@@ -86,6 +88,9 @@ class Settings:
             expectations_dir=Path(_env("EXPECTATIONS_DIR")) if _env("EXPECTATIONS_DIR") else None,
         )
         values.update(overrides)
+        if "dedup_index" not in overrides:
+            values["dedup_index"] = Path(_env("DEDUP_INDEX") or _index_beside(
+                values["database_url"], data_dir))
         return cls(**values)
 
     def secrets(self) -> list[str]:
@@ -102,6 +107,14 @@ class Settings:
             values += [segment for segment in parts.path.split("/") if len(segment) >= 8]
             values += [value for _, value in parse_qsl(parts.query) if len(value) >= 6]
         return sorted({v for v in values if v}, key=len, reverse=True)
+
+
+def _index_beside(database_url: str, data_dir: Path) -> str:
+    # One index per store: beside an SQLite file, else named after the (password-free) URL.
+    if database_url.startswith("sqlite:///") and not database_url.endswith(":memory:"):
+        return database_url.split("///", 1)[1] + ".dedup-index.npz"
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return str(data_dir / "dedup-index" / f"{digest}.npz")
 
 
 def scrub(text: str, settings: Settings) -> str:

@@ -6,8 +6,12 @@ run that failed half-way is completed by the next one and a re-run of a window a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -55,10 +59,40 @@ def canonical_records(session: Session) -> list[StoredRecord]:
     return [r for r in session.scalars(select(StoredRecord)) if r.id not in merged]
 
 
-def corpus_index(session: Session) -> CorpusIndex:
+def _fingerprint(rows: Iterable[StoredRecord]) -> str:
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: r.id):
+        digest.update(f"{row.id}\x1f{row.doi}\x1f{row.pmid}\x1f{row.title}\x1e".encode())
+    return digest.hexdigest()
+
+
+def corpus_index(session: Session, path: Path | None = None) -> CorpusIndex:
+    """The corpus's deduplication index: loaded from ``path`` and topped up when it still
+    describes this store's records, rebuilt when it does not (a person merged records, the
+    store was restored, the file belongs to another store).
+    """
+    canonical = {str(r.id): r for r in canonical_records(session)}
+    stamp = path.with_suffix(".json") if path is not None else None
+    if path is not None and path.exists() and stamp.exists():
+        index = CorpusIndex.load(path)
+        held = index.keys()
+        if held <= canonical.keys() and json.loads(stamp.read_text())["fingerprint"] == \
+                _fingerprint(canonical[key] for key in held):
+            index.add((key, to_record(row)) for key, row in canonical.items() if key not in held)
+            return index
     index = CorpusIndex()
-    index.add((str(r.id), to_record(r)) for r in canonical_records(session))
+    index.add((key, to_record(row)) for key, row in canonical.items())
     return index
+
+
+def save_index(session: Session, path: Path) -> None:
+    """Persist the index of the store as it is now (called after the intake committed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    index = corpus_index(session, path)
+    rows = {str(r.id): r for r in canonical_records(session)}
+    index.save(path)
+    path.with_suffix(".json").write_text(json.dumps(
+        {"fingerprint": _fingerprint(rows[key] for key in index.keys())}))
 
 
 def _completeness(record: Record) -> tuple:
@@ -68,7 +102,8 @@ def _completeness(record: Record) -> tuple:
 
 
 def store_hits(session: Session, run_id: int, records: list[Record],
-               raw_response_ids: dict[tuple[str, str], int] | None = None) -> IntakeCounts:
+               raw_response_ids: dict[tuple[str, str], int] | None = None,
+               index_path: Path | None = None) -> IntakeCounts:
     """Store every new hit as a record, linking duplicates to their canonical records."""
     counts = IntakeCounts(received=len(records))
     fresh: dict[tuple[str, str], Record] = {}
@@ -88,7 +123,7 @@ def store_hits(session: Session, run_id: int, records: list[Record],
         return counts
 
     batch = [(f"new:{i}", r) for i, r in enumerate(fresh.values())]
-    against_corpus = corpus_index(session).match(batch)
+    against_corpus = corpus_index(session, index_path).match(batch)
     within_batch = dedupe_batch(batch)
 
     stored: dict[str, StoredRecord] = {}

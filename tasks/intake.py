@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from livingreview.config import Settings
-from livingreview.intake import queue_candidates, store_hits
+from livingreview.intake import queue_candidates, save_index, store_hits
 from livingreview.records import Record
 from livingreview.screening.agreement import assign_second_reviewers
 from livingreview.screening.priority import prioritise
@@ -18,7 +18,11 @@ from livingreview.store.database import session_scope
 @task(cache_policy=NO_CACHE)
 def dedupe_records(settings: Settings, run_id: int, records: list[Record]) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
-        counts = store_hits(session, run_id, records).as_dict()
+        counts = store_hits(session, run_id, records, index_path=settings.dedup_index).as_dict()
+    if settings.dedup_index is not None:
+        # After the commit: an index never holds records the store does not.
+        with session_scope(settings.database_url) as session:
+            save_index(session, settings.dedup_index)
     get_run_logger().info(
         "%d hits: %d already known, %d stored, %d duplicates linked, %d pairs for a person",
         counts["received"], counts["already_known"], counts["added"], counts["duplicates_total"],

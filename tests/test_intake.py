@@ -110,3 +110,37 @@ def test_metadata_rules_exclude_with_a_reason_and_nothing_is_dropped(any_store_u
         assert {d.reviewer for d in decisions} == {"auto:eligibility"}
         assert all(d.decision == "exclude" and d.reason_code for d in decisions)
     assert count(any_store_url, StoredRecord) == 4
+
+
+def test_the_persisted_index_is_reused_only_for_its_own_store(store_url, tmp_path):
+    from livingreview.intake import corpus_index, save_index
+
+    path = tmp_path / "index.npz"
+    with session_scope(store_url) as session:
+        load_baseline(session, date(2021, 12, 14))
+        save_index(session, path)
+        assert len(corpus_index(session, path)) == 102
+    run = _run(store_url)
+    hit = _new_study("pubmed", "35000009", pmid="35000009")
+    with session_scope(store_url) as session:
+        store_hits(session, run, [hit], index_path=path)
+        index = corpus_index(session, path)  # topped up with the new record
+        assert len(index) == 103
+        save_index(session, path)
+    # Another store whose record ids overlap: the file does not describe it, so it is rebuilt.
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    from livingreview.store.database import upgrade
+
+    upgrade(other)
+    run = _run(other)
+    with session_scope(other) as session:
+        store_hits(session, run, [_new_study("crossref", "10.1/x", doi="10.1/x",
+                                             title="An unrelated study of forensic peers")])
+        index = corpus_index(session, path)
+        assert len(index) == 1 and index.keys() == {"1"}
+    # The same hit found again matches through the persisted index.
+    run = _run(store_url)
+    with session_scope(store_url) as session:
+        again = store_hits(session, run, [_new_study("crossref", "10.1176/appi.ps.2022.0001")],
+                           index_path=path)
+    assert again.duplicates == {"doi": 1}

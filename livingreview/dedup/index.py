@@ -40,6 +40,10 @@ class CorpusIndex:
     def __contains__(self, key: str) -> bool:
         return key in self._key_set()
 
+    def keys(self) -> set[str]:
+        """The keys of the records held (a copy)."""
+        return set(self._key_set())
+
     def _key_set(self) -> set[str]:
         if self._keys is None:
             self._keys = set(self.table.key.tolist())
