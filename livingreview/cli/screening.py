@@ -58,7 +58,9 @@ def queue(reviewer: Optional[str] = typer.Option(None, help="Show what this revi
           stage: Optional[str] = typer.Option(None, help=STAGE_HELP),
           limit: int = typer.Option(50, help="Show at most this many rows (0: all)")) -> None:
     """List the candidates waiting for a decision, highest priority first."""
+    from livingreview.screening.priority import remaining_relevant
     from livingreview.screening.status import pending_candidates
+    from livingreview.screening.stopping import MIN_DECISIONS, MIN_INCLUSIONS
     from livingreview.store.database import session_scope
     from livingreview.store.models import StoredRecord
 
@@ -74,10 +76,16 @@ def queue(reviewer: Optional[str] = typer.Option(None, help="Show what this revi
                               "" if item.priority is None else f"{item.priority:.3f}",
                               (item.outcome or "new") + (" (2nd)" if item.second_reviewer else ""),
                               (record.title or "")[:70], ", ".join(item.flags))
+            estimate, decided, unscreened = remaining_relevant(session)
     except LivingReviewError as exc:
         _fail(str(exc))
     console.print(table)
     console.print(f"{len(items)} pending" + (f", {limit} shown" if limit and len(items) > limit else ""))
+    if estimate is not None:
+        console.print(f"Stopping aid: {estimate.describe()}")
+    else:
+        console.print(f"Stopping aid: not yet ({decided} title/abstract decisions so far; it needs "
+                      f"{MIN_DECISIONS} with {MIN_INCLUSIONS} inclusions). {unscreened} unscreened.")
 
 
 def screen(reviewer: str = typer.Option(..., help="Your name, recorded with every decision"),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.screening.ranking import Ranker
+from livingreview.screening.stopping import RemainingEstimate, estimate_remaining
 from livingreview.store.models import Candidate, ScreeningDecision, StoredRecord
 
 AUTO_PREFIX = "auto:"
@@ -54,3 +55,27 @@ def prioritise(session: Session) -> dict[str, Any]:
     session.flush()
     return {"ranked": len(pending), "model": ranker.model, "positives": len(positives),
             "negatives": len(negatives)}
+
+
+def remaining_relevant(session: Session) -> tuple[RemainingEstimate | None, int, int]:
+    """The stopping aid for the queue: how many relevant records probably remain unscreened.
+
+    Fitted on the living review's own title/abstract screening (people's include/exclude
+    decisions on candidates, in the order they were made; the published baseline and metadata
+    rules are not screening in rank order). Returns (estimate or None, decisions, unscreened).
+    """
+    candidates = set(session.scalars(select(Candidate.record_id)))
+    events = session.scalars(
+        select(ScreeningDecision)
+        .where(ScreeningDecision.stage == "title_abstract",
+               ScreeningDecision.decision.in_(("include", "exclude")),
+               ~ScreeningDecision.reviewer.startswith(AUTO_PREFIX))
+        .order_by(ScreeningDecision.decided_at, ScreeningDecision.id))
+    first: dict[int, int] = {}
+    for event in events:
+        if event.record_id in candidates:
+            first.setdefault(event.record_id, 1 if event.decision == "include" else 0)
+    unscreened = len(candidates - set(first) - set(session.scalars(
+        select(ScreeningDecision.record_id).where(ScreeningDecision.stage == "title_abstract"))))
+    labels = list(first.values())
+    return estimate_remaining(labels, unscreened), len(labels), unscreened
