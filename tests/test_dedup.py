@@ -92,6 +92,87 @@ def test_an_erratum_is_never_merged_with_the_article_it_corrects():
     assert pairs(matches, "duplicate") == set()
 
 
+# diabetes set: one meeting abstract indexed under two journals' supplement DOIs
+HAMSTER_ABSTRACT = ("Unlike mice and rats Golden Syrian hamsters fed a high-fat diet with "
+                    "cholesterol develop a dyslipidemia resembling that of humans; we compared "
+                    "liraglutide and linagliptin on glycemic control, body weight and lipids.")
+HAMSTER_1 = rec(title="Liraglutide and linagliptin improves glycemic control but show "
+                "differential anti-obesity and hypolipidemic efficacy in a novel hamster model",
+                authors=["Hansen F.", "Hansen G.", "Pedersen P. J.", "Jelsing J."], year=2012,
+                journal="Appetite", volume="59", issue="SUPPL. 1", pages="e24",
+                abstract=HAMSTER_ABSTRACT, doi="10.1016/j.appet.2012.05.003")
+HAMSTER_2 = rec(title=HAMSTER_1.title, authors=HAMSTER_1.authors, year=2012, journal="Appetite",
+                volume="1", pages="e24", abstract=HAMSTER_ABSTRACT,
+                doi="10.1016/j.regpep.2012.05.039")
+
+
+def test_one_abstract_indexed_under_two_dois_is_one_item_when_everything_else_agrees():
+    matches = dedupe_batch([("appet", HAMSTER_1), ("regpep", HAMSTER_2)])
+    assert pairs(matches, "duplicate") == {frozenset(("appet", "regpep"))}
+    table = RecordTable.from_records([("appet", HAMSTER_1), ("regpep", HAMSTER_2)])
+    assert sorted(cluster_table(table).groups[0]) == ["appet", "regpep"]
+
+
+def test_two_dois_stay_apart_when_the_page_or_the_abstract_differs():
+    other_page = rec(**{**HAMSTER_2.__dict__, "pages": "e31"})
+    other_text = rec(**{**HAMSTER_2.__dict__, "abstract": "Golden Syrian hamsters were given a "
+                        "western diet; we report the effect of two incretin drugs on hepatic "
+                        "steatosis, insulin resistance and the plasma lipid profile in them."})
+    for second in (other_page, other_text):
+        matches = dedupe_batch([("appet", HAMSTER_1), ("regpep", second)])
+        assert pairs(matches, "duplicate") == set()
+        assert pairs(matches, "maybe") == {frozenset(("appet", "regpep"))}
+
+
+def test_a_proceedings_record_without_authors_matches_by_its_abstract_in_the_same_issue():
+    text = ("The proceedings contain 205 papers. The topics discussed include: optimizing the "
+            "management of thyroid disease in pregnancy; insulin pumps in type 1 diabetes; bone "
+            "health in adolescents; adrenal incidentaloma work-up in primary care.")
+    one = rec(title="ESICON 2017 Abstracts", authors=["Anonymous"], year=2017,
+              journal="Indian Journal of Endocrinology and Metabolism", volume="21",
+              issue="8 Supplement 1", abstract=text)
+    two = rec(**{**one.__dict__, "journal": "Indian Journal of Endocrinology and Metabolism. "
+                 "Conference: 47th Annual Conference Endocrine Society of India ESICON"})
+    other_issue = rec(**{**one.__dict__, "issue": "6 Supplement 1"})
+    matches = dedupe_batch([("one", one), ("two", two), ("other", other_issue)])
+    assert pairs(matches, "duplicate") == {frozenset(("one", "two"))}
+
+
+def test_an_abstract_listed_at_two_pages_of_one_volume_is_one_item_unless_the_issues_differ():
+    one = rec(title="Maintenance of renal function under eculizumab despite discontinuation of "
+              "plasma exchange after a third transplantation for atypical HUS",
+              authors=["Davin, J. C.", "Groothoff, J. W.", "Bemelman, F. J."], year=2011,
+              journal="Pediatric Transplantation.Conference: 6th Congress of the International "
+              "Pediatric Transplant Association", volume="15", pages="22")
+    two = rec(**{**one.__dict__, "journal": "Pediatric Transplantation", "pages": "52"})
+    assert pairs(dedupe_batch([("a", one), ("b", two)]), "duplicate") == {frozenset("ab")}
+    # two issues of one volume: a second item (an unmarked erratum, a notice), not one record
+    three = rec(**{**one.__dict__, "issue": "9", "pages": "2205"})
+    four = rec(**{**one.__dict__, "issue": "11", "pages": "2647"})
+    assert pairs(dedupe_batch([("c", three), ("d", four)]), "duplicate") == set()
+
+
+def test_a_letter_and_a_reply_join_the_letters_bundle_that_holds_them_and_only_then():
+    title = "Atypical hemolytic uremic syndrome associated with group A beta hemolytic streptococcus"
+    where = dict(year=2004, journal="Pediatric Nephrology", volume="19", issue="8")
+    bundle = rec(title=title + " (multiple letters) [1]", pages="943-945", authors=[
+        "Yildiz, B.", "Kural, N.", "Yarar, C.", "Shepherd, A. B.", "Palmer, A. L."], **where)
+    letter = rec(title=title, pages="943-944", authors=["Yildiz, B.", "Kural, N.", "Yarar, C."],
+                 **where)
+    reply = rec(title=title + " - Reply", pages="945", authors=["Shepherd, A. B.",
+                                                                 "Palmer, A. L."], **where)
+    # a reply printed later, outside the bundle's pages
+    later = rec(title=title + " - Reply", pages="1210", authors=reply.authors,
+                **{**where, "issue": "11"})
+    matches = dedupe_batch([("bundle", bundle), ("letter", letter), ("reply", reply),
+                            ("later", later)])
+    assert pairs(matches, "duplicate") == {frozenset(("bundle", "letter")),
+                                           frozenset(("bundle", "reply"))}
+    # without the bundle, a letter and the reply to it stay two items
+    alone = dedupe_batch([("letter", letter), ("reply", reply)])
+    assert pairs(alone, "duplicate") == set()
+
+
 def test_exact_identifiers_match_whatever_the_titles_say_about_case_and_markup():
     a = rec(title="Peer workers in co-production", doi="https://doi.org/10.1000/ABC.1",
             pmid="123")

@@ -4,7 +4,8 @@ Duplicate pairs are joined with a union-find, strongest evidence first (identifi
 fuzzy pairs by score). Joining is refused when the two clusters hold conflicting identifiers
 (two different DOIs, two different PMIDs ...): a chain A~B, B~C must not merge A with C when A
 and C are provably different works. A refused pair is reported back so that a person can decide
-it (``maybe``).
+it (``maybe``). A pair whose own two records differ in an identifier was judged on that
+difference when it was called a duplicate; only chains are guarded against it.
 
 The canonical record of a cluster is the most complete one; ties go to the earliest (the one
 given first, i.e. already in the corpus before the batch arrived). Every member stays a member:
@@ -13,7 +14,7 @@ merging keeps all identifiers and all source hits, it only points them at one ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,17 +44,22 @@ class UnionFind:
             self.parent[key], key = root, self.parent[key]
         return root
 
-    def conflicts(self, a: str, b: str) -> bool:
-        """Whether joining the sets of ``a`` and ``b`` would join two different identifiers."""
+    def conflicts(self, a: str, b: str, waive: Collection[str] = ()) -> bool:
+        """Whether joining the sets of ``a`` and ``b`` would join two different identifiers
+        (of a kind not in ``waive``)."""
         ids_a, ids_b = self.identifiers[self.find(a)], self.identifiers[self.find(b)]
-        return any(name in ids_b and not values & ids_b[name] for name, values in ids_a.items())
+        return any(name in ids_b and name not in waive and not values & ids_b[name]
+                   for name, values in ids_a.items())
 
-    def union(self, a: str, b: str) -> bool:
-        """Join the sets of ``a`` and ``b`` unless their identifiers conflict; True if joined."""
+    def union(self, a: str, b: str, waive: Collection[str] = ()) -> bool:
+        """Join the sets of ``a`` and ``b`` unless their identifiers conflict; True if joined.
+
+        ``waive`` names identifier kinds whose difference was already weighed for this pair.
+        """
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
             return True
-        if self.conflicts(root_a, root_b):
+        if self.conflicts(root_a, root_b, waive):
             return False
         self.parent[root_b] = root_a
         merged = self.identifiers.pop(root_b)
@@ -109,7 +115,8 @@ def build_clusters(
                 sets.add(key, identifiers.get(key))
     rank = (lambda k: position[k]) if position is not None else first_seen.__getitem__
     for left, right, _score in sorted(pairs, key=lambda p: -p[2]):
-        if not sets.union(left, right):
+        if not sets.union(left, right, own_conflicts(identifiers.get(left),
+                                                      identifiers.get(right))):
             refused.append((left, right))
     groups, canonical = [], {}
     for members in sets.groups().values():
@@ -121,6 +128,18 @@ def build_clusters(
             canonical[member] = members[0]
     groups.sort(key=lambda g: min(rank(k) for k in g))
     return Clusters(groups=groups, canonical=canonical, refused=refused)
+
+
+def own_conflicts(a: Mapping[str, str] | None, b: Mapping[str, str] | None) -> set[str]:
+    """Identifier kinds on which the two records of one pair differ.
+
+    A pair called a duplicate although its own two records differ there was judged on that
+    difference (one item indexed under two DOIs): the guard waives it for that pair. It still
+    guards chains, where nobody compared the two ends.
+    """
+    if not a or not b:
+        return set()
+    return {name for name, value in a.items() if value and b.get(name) and b[name] != value}
 
 
 def components(u: np.ndarray, v: np.ndarray, n_nodes: int) -> np.ndarray:

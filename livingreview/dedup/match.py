@@ -13,6 +13,7 @@ from livingreview.dedup.cluster import (
     build_clusters,
     components,
     conflicting,
+    own_conflicts,
 )
 from livingreview.dedup.rules import DISTINCT, DUPLICATE, MAYBE, decide
 from livingreview.dedup.scoring import score_pairs
@@ -133,7 +134,10 @@ def _guard_chains(a, b, left, right, zone, score, keep) -> np.ndarray:
                 {name: getattr(table, name)[row] for name in IDENTIFIERS},
             )
     for k in order:
-        if not sets.union((id(a), int(left[k])), (id(b), int(right[k]))):
+        # the kinds this pair's own records differ on were weighed by the rules (see own_conflicts)
+        waive = own_conflicts({name: getattr(a, name)[left[k]] for name in IDENTIFIERS},
+                              {name: getattr(b, name)[right[k]] for name in IDENTIFIERS})
+        if not sets.union((id(a), int(left[k])), (id(b), int(right[k])), waive):
             zone[k] = MAYBE
     return zone
 

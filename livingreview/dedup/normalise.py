@@ -114,6 +114,15 @@ def strip_cited_original(normalised_title: str) -> str:
     return _CITED_ORIGINAL.sub("", normalised_title).strip()
 
 
+# Embase indexes a letter and the replies printed with it as one record, marked in its title.
+_LETTER_BUNDLE = re.compile(r"\(multiple letters\)", re.I)
+
+
+def is_letter_bundle(title: str | None) -> bool:
+    """Whether a raw title marks one record of a letter and its replies ("... (multiple letters)")."""
+    return bool(title) and _LETTER_BUNDLE.search(str(title)) is not None
+
+
 def notice_kind(normalised_title: str) -> str:
     """``"erratum"``, ``"reply"``... when the title marks a notice about another article, else ``""``."""
     match = _NOTICE.match(normalised_title)

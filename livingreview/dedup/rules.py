@@ -9,8 +9,10 @@ sees the same study twice), so every doubt sends a pair to ``maybe`` rather than
 
 * conflicting identifiers (two DOIs, two PMIDs) veto a fuzzy duplicate: errata, comments, replies,
   corrections and the yearly "introduction to the minitrack" share titles and authors but each
-  has its own DOI;
-* a notice (erratum, reply, comment) never merges with the article it is about;
+  has its own DOI. The one exception is a DOI that is the only disagreement of records agreeing
+  on title, authors, journal, year, first page and abstract: one item indexed under two DOIs;
+* a notice (erratum, reply, comment) never merges with the article it is about; a letter or reply
+  joins only the Embase "(multiple letters)" record that holds it (its pages and authors);
 * conflicting volume or first page vetoes a fuzzy duplicate, and so does a year gap above one
   (the online and print years of one article differ by at most one);
 * a short title ("Editorial", "Introduction") identifies nothing by itself: it needs volume and
@@ -55,6 +57,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     locator_conflict = vol_conflict | page_conflict
     locator_agree = vol_agree & page_agree
     abstract_agree = np.nan_to_num(s.abstract, nan=0.0) >= 0.9
+    long_abstract_agree = np.nan_to_num(s.abstract, nan=0.0) >= 0.95
 
     id_match = s.identifier_match
     id_conflict = s.identifier_conflict
@@ -63,6 +66,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     corroborated = locator_agree | (journal_ok & ~locator_conflict) | abstract_agree
     year_fits = same_year | (near_year & corroborated) | ((gap == -1) & corroborated)
     same_issue = journal_ok & vol_agree & (issue_agree | (s.number_full == AGREE)) & same_year
+    same_volume = journal_ok & vol_agree & same_year & (s.number != CONFLICT)
 
     fuzzy = (
         # Near-identical title and authors, nothing contradicting.
@@ -81,10 +85,16 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # One article listed twice in one issue with different pages (abstract books do this):
         # the same long title and the same several authors in the same issue.
         | (title >= 0.97) & (authors >= 0.95) & s.authors_known & same_issue & ~s.short_title
+        # The same in one volume whose issue is not given: an abstract listed at two pages, or
+        # a page typo. Issues that differ are two items (an unmarked erratum, a second notice).
+        | (title >= 0.97) & (authors >= 0.95) & s.authors_known & same_volume & ~s.short_title
     )
     # A short title ("Editorial", "Coronary artery disease") identifies nothing by itself.
-    short_ok = ~s.short_title | locator_agree | (same_issue & (authors >= 0.95) & s.authors_known
-                                                 & ~page_conflict)
+    short_ok = (~s.short_title | locator_agree
+                | (same_issue & (authors >= 0.95) & s.authors_known & ~page_conflict)
+                # nor does a proceedings record without authors ("ESICON 2017 Abstracts"); the
+                # same long abstract in the same issue does.
+                | (same_issue & long_abstract_agree & ~page_conflict))
     vetoed = (
         id_conflict
         | ~s.same_notice
@@ -121,9 +131,26 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         | (close & ~duplicate_fuzzy & ~id_match & year_ok)
     )
 
+    # One item indexed under two DOIs (a meeting abstract registered in two journals'
+    # supplements): the DOI is the only disagreement, and the same long title, the same authors,
+    # journal, year and first page (and the abstract, where both have one) say it is one item.
+    # A notice or a republished version has its own page or year; a report in another
+    # journal has another journal.
+    abstract_fits = np.isnan(s.abstract) | long_abstract_agree
+    two_dois = (
+        (s.doi == CONFLICT) & (s.pmid != CONFLICT) & (s.pmcid != CONFLICT)
+        & (s.openalex != CONFLICT) & s.same_notice & ~s.numbers_differ
+        & (title >= 0.97) & ~s.short_title & (authors >= 0.95) & s.authors_known
+        & same_year & journal_ok & page_agree & ~vol_conflict & ~issue_conflict & abstract_fits
+    )
+
+    # A letter or reply printed in a letters bundle is part of that one record.
+    bundled = (s.in_bundle & (title >= 0.95) & journal_ok & vol_agree & same_year
+               & (s.number != CONFLICT) & ~id_conflict)
+
     zone = np.full(n, DISTINCT, dtype=object)
     zone[maybe] = MAYBE
-    zone[duplicate_fuzzy | duplicate_id] = DUPLICATE
+    zone[duplicate_fuzzy | duplicate_id | two_dois | bundled] = DUPLICATE
 
     method = np.full(n, "fuzzy", dtype=object)
     for name in ("openalex", "pmcid", "pmid", "doi"):  # the last assignment wins: doi first

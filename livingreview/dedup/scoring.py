@@ -21,6 +21,7 @@ AGREE, CONFLICT, MISSING = 1, 0, -1
 TITLE_FLOOR = 0.6  # below this title similarity only identifiers or locators can make a match
 AUTHOR_WORDS_FLOOR = 0.6  # token-set similarity of name words below which lists never match
 SHORT_TITLE = 25  # characters: "editorial", "coronary artery disease" identify nothing alone
+MIN_ABSTRACT = 100  # characters of normalised abstract below which it is a placeholder
 
 
 @dataclass
@@ -51,6 +52,8 @@ class PairScores:
     short_title: np.ndarray    # bool: either title is too short to identify a work on its own
     numbers_differ: np.ndarray  # bool: the titles hold different numbers ("part 1", "HPV 16")
     authors_known: np.ndarray  # bool: both list at least two authors
+    in_bundle: np.ndarray      # bool: one is a letters bundle whose pages and authors hold the
+    #                            other (a letter or reply printed in it)
 
     def __len__(self) -> int:
         return len(self.left)
@@ -99,6 +102,35 @@ def _pages(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray) 
     result = np.full(len(left), MISSING, dtype=np.int8)
     result[known & ~overlap & (last_a != last_b)] = CONFLICT
     result[known & same_first] = AGREE
+    return result
+
+
+BUNDLE = "letters"
+_BUNDLE_PARTS = frozenset(("", "reply", "comment"))
+
+
+def _in_bundle(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndarray,
+               title: np.ndarray) -> np.ndarray:
+    """Whether one record of a pair is a letters bundle that holds the other.
+
+    It holds the other when the other is a letter or reply (not an erratum), its pages lie
+    within the bundle's and the bundle lists its first author (a bundle lists every author).
+    """
+    notice_a, notice_b = a.notice[left], b.notice[right]
+    result = np.zeros(len(left), dtype=bool)
+    for k in np.flatnonzero(((notice_a == BUNDLE) != (notice_b == BUNDLE)) & (title >= 0.9)):
+        if notice_a[k] == BUNDLE:
+            whole, w, part, p = a, left[k], b, right[k]
+        else:
+            whole, w, part, p = b, right[k], a, left[k]
+        result[k] = (
+            part.notice[p] in _BUNDLE_PARTS and part.first_author[p] != ""
+            and part.page_kind[p] == whole.page_kind[w]
+            and 0 <= whole.page_first[w] <= part.page_first[p]
+            and max(part.page_first[p], part.page_last[p]) <= max(whole.page_first[w],
+                                                                  whole.page_last[w])
+            and part.first_author[p] in whole.author_words[w].split()
+        )
     return result
 
 
@@ -178,7 +210,12 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
     journal[both] = [journal_similarity(x, y) for x, y in zip(journal_a[both], journal_b[both])]
 
     abstract_a, abstract_b = a.abstract[left], b.abstract[right]
+    # Short texts ("No abstract available", "[Abstract]") are placeholders unrelated records
+    # share: no evidence.
     abstracted = (abstract_a != "") & (abstract_b != "") & (title >= 0.9)
+    close = np.flatnonzero(abstracted)
+    abstracted[close] = [min(len(x), len(y)) >= MIN_ABSTRACT
+                         for x, y in zip(abstract_a[close], abstract_b[close])]
     abstract = np.full(len(left), np.nan)
     abstract[abstracted] = _text_similarity(abstract_a[abstracted], abstract_b[abstracted])
 
@@ -220,4 +257,5 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         short_title=short_title,
         numbers_differ=a.code("title_numbers")[left] != b.code("title_numbers")[right],
         authors_known=(a.author_count[left] >= 2) & (b.author_count[right] >= 2),
+        in_bundle=_in_bundle(a, b, left, right, title),
     )

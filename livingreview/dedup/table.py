@@ -20,6 +20,7 @@ from livingreview.dedup.normalise import (
     author_fields,
     author_words,
     first_page,
+    is_letter_bundle,
     issue_part,
     normalise_journal,
     normalise_number,
@@ -67,7 +68,7 @@ def _completeness(record: Record) -> int:
 def _normalise_record(key: str, record: Record) -> tuple:
     """One row of a table: the STRING_COLUMNS then the INT_COLUMNS, in their order."""
     title = normalise_title(record.title)
-    notice = notice_kind(title)
+    notice = notice_kind(title) or ("letters" if is_letter_bundle(record.title) else "")
     if notice == "erratum":
         title = strip_cited_original(title)
     authors, raw_authors = author_fields(record.authors)
