@@ -2,6 +2,7 @@
 
     python benchmarks/screening.py                   # every set in ../shared/benchmarks/screening
     python benchmarks/screening.py DIR --seeds 1 2 3 --model svm --only Kitchenham_2010
+    python benchmarks/screening.py --asreview-cache /tmp/asr.json  # ASReview once, then reused
 
 For each ASReview-style CSV (record_id, title, abstract, label_included) and each seed, both tools
 start from the same priors (one inclusion and one exclusion drawn with
@@ -29,6 +30,7 @@ Also printed:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -106,7 +108,33 @@ def find_asreview_python(explicit: str | None) -> str | None:
     return None
 
 
+#: Set by main() from --asreview-cache: a JSON file of earlier ASReview runs, so that trying
+#: variants of our model does not re-run ASReview each time. Off by default: the published
+#: table must come from one run of both tools.
+ASREVIEW_CACHE: Path | None = None
+
+
+def _cache_key(python: str, dataset: Path, priors: list[int], seed: int) -> str:
+    digest = hashlib.sha256(dataset.read_bytes()).hexdigest()[:16]
+    return json.dumps([str(Path(python).resolve()), dataset.name, digest, priors, seed])
+
+
 def run_asreview(python: str, dataset: Path, priors: list[int], seed: int) -> dict:
+    if ASREVIEW_CACHE is None:
+        return _run_asreview(python, dataset, priors, seed)
+    cache = json.loads(ASREVIEW_CACHE.read_text()) if ASREVIEW_CACHE.exists() else {}
+    key = _cache_key(python, dataset, priors, seed)
+    if key not in cache:
+        cache[key] = _run_asreview(python, dataset, priors, seed)
+        # Re-read before writing: another harness run may have added entries meanwhile.
+        latest = json.loads(ASREVIEW_CACHE.read_text()) if ASREVIEW_CACHE.exists() else {}
+        latest[key] = cache[key]
+        ASREVIEW_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        ASREVIEW_CACHE.write_text(json.dumps(latest))
+    return cache[key]
+
+
+def _run_asreview(python: str, dataset: Path, priors: list[int], seed: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"dataset": str(dataset), "priors": priors, "seed": seed}, handle)
     try:
@@ -220,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asreview-python", default=None)
     parser.add_argument("--no-asreview", action="store_true")
     parser.add_argument("--no-update", action="store_true", help="skip the update scenario")
+    parser.add_argument("--asreview-cache", type=Path, default=None, metavar="FILE",
+                        help="reuse ASReview's runs stored in FILE (JSON; same interpreter, set "
+                             "bytes, priors and seed), adding new ones; its seconds are then "
+                             "those of the earlier run")
     parser.add_argument("--asreview-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.asreview_worker:
@@ -230,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     from livingreview.screening.ranking import DEFAULT_MODEL, frame_texts
     from livingreview.screening.simulation import choose_priors, read_labelled_set
 
+    global ASREVIEW_CACHE
+    ASREVIEW_CACHE = args.asreview_cache
     model = args.model or DEFAULT_MODEL
     paths = sorted(args.sets.glob("*.csv"))
     if args.only:
@@ -274,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
                 updates.append((path.stem, seed, update_scenario(frame, texts, labels, seed,
                                                                  model, python, path)))
 
-    label = "ASReview (this run)" if python else "ASReview (design.md table, not this run)"
+    if not python:
+        label = "ASReview (design.md table, not this run)"
+    elif ASREVIEW_CACHE:
+        label = f"ASReview (cached in {ASREVIEW_CACHE}, possibly an earlier run)"
+    else:
+        label = "ASReview (this run)"
     print(f"\n## Screening prioritisation: livingreview ({model}) vs {label}")
     print(f"mean over seeds {', '.join(map(str, args.seeds))}; same priors, same scoring\n")
     print("| set | records / included | WSS@95 ours | WSS@95 ASReview | recall@10% ours "
