@@ -2,6 +2,7 @@
 
     python benchmarks/screening.py                   # every set in ../shared/benchmarks/screening
     python benchmarks/screening.py DIR --seeds 1 2 3 --model svm --only Kitchenham_2010
+    python benchmarks/screening.py --views words    # ours with the word view only
     python benchmarks/screening.py --asreview-cache /tmp/asr.json  # ASReview once, then reused
 
 For each ASReview-style CSV (record_id, title, abstract, label_included) and each seed, both tools
@@ -155,14 +156,14 @@ def complete(order: list[int], n: int) -> list[int]:
 
 # --------------------------------------------------------------------------- ours
 def run_ours(texts: list[str], labels: np.ndarray, priors: list[int], seed: int,
-             model: str) -> dict:
+             options: dict) -> dict:
     """Simulate, and ask for the stopping estimate when 95% of inclusions are found."""
     from livingreview.screening.metrics import inclusions_needed
     from livingreview.screening.simulation import ActiveLearner
 
     needed = inclusions_needed(int(labels.sum()), 0.95)
     start = time.perf_counter()
-    learner = ActiveLearner(texts, model=model, seed=seed)
+    learner = ActiveLearner(texts, seed=seed, **options)
     learner.label(priors, labels[priors])
     estimate = truth = None
     estimate_seconds = 0.0
@@ -187,7 +188,7 @@ def split_year(years: pd.Series) -> int:
 
 
 def update_scenario(frame: pd.DataFrame, texts: list[str], labels: np.ndarray, seed: int,
-                    model: str, asreview_python: str | None, dataset: Path) -> dict:
+                    options: dict, asreview_python: str | None, dataset: Path) -> dict:
     from livingreview.screening.metrics import recall_after, wss
     from livingreview.screening.ranking import Ranker
     from livingreview.screening.simulation import ActiveLearner
@@ -207,7 +208,7 @@ def update_scenario(frame: pd.DataFrame, texts: list[str], labels: np.ndarray, s
         return wss(screened), recall_after(screened)
 
     start = time.perf_counter()
-    ranker = Ranker(model=model, seed=seed).fit([texts[i] for i in earlier], labels[earlier],
+    ranker = Ranker(seed=seed, **options).fit([texts[i] for i in earlier], labels[earlier],
                                                [texts[i] for i in later])
     scores = ranker.score([texts[i] for i in later])
     one_shot = later[np.argsort(-scores, kind="stable")].tolist()
@@ -216,7 +217,7 @@ def update_scenario(frame: pd.DataFrame, texts: list[str], labels: np.ndarray, s
     # Active learning on the later records only, as the monthly queue would screen them.
     sub = np.concatenate([earlier, later])
     start = time.perf_counter()
-    learner = ActiveLearner([texts[i] for i in sub], model=model, seed=seed)
+    learner = ActiveLearner([texts[i] for i in sub], seed=seed, **options)
     learner.label(np.arange(len(earlier)), labels[earlier])
     while (batch := learner.next_batch()).size:
         learner.label(batch, labels[sub[batch]])
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of ASReview-style CSVs (default: the shared sets)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--model", default=None, help="ranking model (default: the project's)")
+    parser.add_argument("--views", nargs="+", default=None,
+                        help="text views for our model, of: words characters (default: the "
+                             "project's)")
     parser.add_argument("--only", nargs="*", default=None, help="set names to run")
     parser.add_argument("--asreview-python", default=None)
     parser.add_argument("--no-asreview", action="store_true")
@@ -259,12 +263,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from livingreview.screening.metrics import recall_after, wss
-    from livingreview.screening.ranking import DEFAULT_MODEL, frame_texts
+    from livingreview.screening.ranking import (
+        DEFAULT_MODEL,
+        DEFAULT_VIEWS,
+        check_model,
+        check_views,
+        frame_texts,
+    )
     from livingreview.screening.simulation import choose_priors, read_labelled_set
 
     global ASREVIEW_CACHE
     ASREVIEW_CACHE = args.asreview_cache
-    model = args.model or DEFAULT_MODEL
+    model = check_model(args.model or DEFAULT_MODEL)
+    views = check_views(args.views or DEFAULT_VIEWS)
+    options = {"model": model, "views": views}
     paths = sorted(args.sets.glob("*.csv"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
@@ -285,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         ours, theirs = [], []
         for seed in args.seeds:
             priors = list(choose_priors(labels, seed))
-            run = run_ours(texts, labels, priors, seed, model)
+            run = run_ours(texts, labels, priors, seed, options)
             screened = labels[run["order"]]
             ours.append((wss(screened), recall_after(screened), run["seconds"]))
             if run["estimate"] is not None or run["truth"] is not None:
@@ -306,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_update and "year" in frame.columns:
             for seed in args.seeds:
                 updates.append((path.stem, seed, update_scenario(frame, texts, labels, seed,
-                                                                 model, python, path)))
+                                                                 options, python, path)))
 
     if not python:
         label = "ASReview (design.md table, not this run)"
@@ -314,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         label = f"ASReview (cached in {ASREVIEW_CACHE}, possibly an earlier run)"
     else:
         label = "ASReview (this run)"
-    print(f"\n## Screening prioritisation: livingreview ({model}) vs {label}")
+    print(f"\n## Screening prioritisation: livingreview ({model}, views: {' + '.join(views)}) "
+          f"vs {label}")
     print(f"mean over seeds {', '.join(map(str, args.seeds))}; same priors, same scoring\n")
     print("| set | records / included | WSS@95 ours | WSS@95 ASReview | recall@10% ours "
           "| recall@10% ASReview | seconds ours | seconds ASReview |")

@@ -23,8 +23,6 @@ from livingreview.screening.metrics import (
 from livingreview.screening.ranking import Ranker, frame_texts, rank, record_text
 from livingreview.screening.stopping import estimate_remaining
 
-
-
 SLICE = Path(__file__).parent / "fixtures" / "screening" / "kitchenham_2010_first300.csv"
 
 
@@ -117,6 +115,29 @@ def test_ranker_works_from_known_inclusions_alone(records):
     scores = rank([texts[i] for i in known], np.ones(known.size, dtype=int),
                   [texts[i] for i in candidates])
     assert roc_auc_score(labels[candidates], scores) > 0.7
+
+
+def test_character_view_credits_spelling_variants_that_words_miss():
+    # Inclusions spelt the British way; one candidate about the same drugs spelt the American
+    # way shares no whole word with them, another shares nothing at all.
+    included = ["Sulphonylurea monotherapy and glycaemic control",
+                "Hypoglycaemic episodes under sulphonylureas",
+                "Oral hypoglycaemic agents compared: sulphonylurea trials"]
+    excluded = ["Knee arthroplasty rehabilitation outcomes", "Asthma inhaler adherence",
+                "Hip fracture surgery timing", "Migraine prophylaxis with beta blockers"]
+    variant, unrelated = "Sulfonylurea hypoglycemic risk", "Dermatitis patch testing"
+    texts, labels = included + excluded, [1] * 3 + [0] * 4
+    words_only = rank(texts, labels, [variant, unrelated], views=("words",))
+    assert words_only[0] == pytest.approx(words_only[1])  # no shared word: no preference
+    both = rank(texts, labels, [variant, unrelated])
+    assert both[0] > both[1]
+
+
+def test_ranker_rejects_unknown_views():
+    with pytest.raises(ValueError, match="words, characters"):
+        Ranker(views=("words", "pixels"))
+    with pytest.raises(ValueError, match="each once"):
+        Ranker(views=("words", "words"))
 
 
 def test_ranker_without_any_inclusion_gives_no_preference(records):

@@ -53,10 +53,13 @@ def test_simulate_writes_every_record_once_priors_first(tmp_path, records):
     assert "WSS@95" in result.output
 
 
-def test_simulate_is_reproducible_by_seed(tmp_path):
+def test_simulate_is_reproducible_by_seed(tmp_path, records):
+    # 120 records keep three runs quick; reproducibility does not depend on the size.
+    dataset = tmp_path / "sample.csv"
+    records.iloc[:120].to_csv(dataset, index=False)
     a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     for out, seed in ((a, 7), (b, 7), (c, 8)):
-        assert _simulate(SLICE, seed, out).exit_code == 0
+        assert _simulate(dataset, seed, out).exit_code == 0
     assert a.read_bytes() == b.read_bytes()
     assert pd.read_csv(a)["record_id"].iloc[:2].tolist() != \
         pd.read_csv(c)["record_id"].iloc[:2].tolist()
@@ -130,6 +133,8 @@ def test_active_learner_refits_every_decision_early_then_in_batches(records):
     assert learner.fits == len(sizes) < len(records)
     with pytest.raises(ValueError, match="only once"):
         learner.label([0], [1])
+    with pytest.raises(ValueError, match="text views"):
+        ActiveLearner(texts, views=("pixels",))
 
 
 def test_simulation_beats_random_order_across_seeds(records):

@@ -1,38 +1,45 @@
 """Rank records for screening: likely inclusions first.
 
-A record's text is its title and abstract. Texts become TF-IDF vectors (word unigrams and
-bigrams, sublinear term frequency, terms in more than 95% of records dropped), and a linear
-classifier trained on the screening decisions made so far scores the records still to screen.
-Higher scores mean "more likely to be included"; only the order is meaningful.
+A record's text is its title and abstract. Texts are seen two ways ("views"), each a TF-IDF
+matrix: **words** (unigrams and bigrams, sublinear term frequency, terms in more than 95% of
+records dropped: ASReview's default features) and **characters** (3- to 5-character pieces within
+words, found in at least two records). A linear classifier per view, trained on the screening
+decisions made so far, scores the records still to screen; each view's scores are standardised
+over those records and the two are added, so each view has an equal say. Higher scores mean
+"more likely to be included"; only the order is meaningful.
 
-The feature settings, the classifier (a linear SVM, C=0.11) and the class weighting are those of
-ASReview's default model (ELAS u4, tuned by ASReview on the SYNERGY sets); NB (multinomial naive
-Bayes) is kept as an alternative for the benchmark. Two choices shape the ranking (measured in
-``benchmarks/screening.py``):
+The classifier (a linear SVM, C=0.11) and the class weighting are those of ASReview's default
+model (ELAS u4, tuned by ASReview on the SYNERGY sets), used unchanged in both views; NB
+(multinomial naive Bayes) is kept as an alternative for the benchmark. Three choices shape the
+ranking (measured in ``benchmarks/screening.py``; figures in ``benchmarks/README.md``):
 
+* The character view. Character pieces match what whole words miss: British and American
+  spellings (sulphonylurea/sulfonylurea, hypoglycaemic/hypoglycemic), inflections and compounds
+  (antidepressant, depression, depressive-like), hyphenation, and short texts such as a title
+  alone. Standardising before adding matters: raw SVM scores spread wider in the character view,
+  which then drowned the word view's phrases ("literature review") where a phrase carries the
+  inclusion criterion.
 * Class balance, as ASReview's "balanced" sampler: exclusions together weigh
   ``1 / INCLUSION_WEIGHT_RATIO`` as much as inclusions together, whatever the counts, so that a
   handful of inclusions among hundreds of exclusions still shapes the model.
-* Presumed exclusions, which ASReview does not use. Each fit also trains on a sample of
+* Presumed exclusions, which ASReview does not use. A fit can also train on a sample of
   ``PRESUMED_EXCLUSIONS`` records still to screen, labelled as excluded (as Cormack and
-  Grossman's BMI for continuous active learning does).
-  Where inclusions are rare the sample is almost all true exclusions; it keeps the model from
-  ranking on vocabulary that merely separates the few screened records, and it lets the ranker
-  work when only inclusions are known, as on a living review's first run, where the baseline
-  corpus supplies the inclusions and nobody has excluded anything yet. The sample is drawn from
-  the lower-scored half of an earlier ranking, to keep likely inclusions out of it; the active
-  learner (``simulation.ActiveLearner``) also shrinks it when the discovery curve says more
-  than a few percent of the unscreened records are relevant, as on a set with 27% inclusions
-  where presumed exclusions cost WSS@95.
+  Grossman's BMI for continuous active learning does). Where inclusions are rare the sample is
+  almost all true exclusions; it keeps the model from ranking on vocabulary that merely separates
+  the few screened records, and it lets the ranker work when only inclusions are known, as on a
+  living review's first run, where the baseline corpus supplies the inclusions and nobody has
+  excluded anything yet. The sample is drawn from the lower-scored half of an earlier ranking, to
+  keep likely inclusions out of it; the active learner (``simulation.ActiveLearner``) presumes
+  exclusions only where the discovery curve says few of the unscreened records are relevant.
 
-The vocabulary and IDF weights are learnt from all texts, screened or not: they use no labels,
+The vocabularies and IDF weights are learnt from all texts, screened or not: they use no labels,
 and the records still to screen are where the ranking has to work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,6 +55,12 @@ PRESUMED_EXCLUSIONS = 100
 
 MODELS = ("svm", "nb")
 DEFAULT_MODEL = "svm"
+#: The ways a text becomes features; each view gets its own classifier.
+VIEWS = ("words", "characters")
+DEFAULT_VIEWS = VIEWS
+
+#: One matrix per view, the rows the same records in the same order.
+Features = tuple[sparse.csr_matrix, ...]
 
 
 def record_text(title: object, abstract: object) -> str:
@@ -69,28 +82,75 @@ def frame_texts(frame: pd.DataFrame) -> list[str]:
     return [record_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
 
 
-def text_features() -> TfidfVectorizer:
-    """A fresh vectoriser with the project's settings (see the module docstring)."""
-    # max_df=0.95 cannot be met by a handful of texts: sklearn then rejects every term, so
-    # tiny corpora fall back to keeping all terms.
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_df=0.95, min_df=1,
-                           strip_accents="unicode")
+def check_views(views: Sequence[str]) -> tuple[str, ...]:
+    """``views`` as a tuple, or ValueError naming the unknown ones."""
+    views = tuple(views)
+    unknown = [v for v in views if v not in VIEWS]
+    if not views or unknown or len(set(views)) != len(views):
+        raise ValueError(f"text views must be one or more of {', '.join(VIEWS)}, each once "
+                         f"(got {', '.join(map(repr, views)) or 'none'})")
+    return views
 
 
-def vectorise(texts: Sequence[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
-    """Fit the project's vectoriser on ``texts``; return it and their feature matrix."""
-    vectoriser = text_features()
+def check_model(model: str) -> str:
+    if model not in MODELS:
+        raise ValueError(f"unknown ranking model {model!r}; choose one of {', '.join(MODELS)}")
+    return model
+
+
+def text_features(view: str = "words", *, lenient: bool = False) -> TfidfVectorizer:
+    """A fresh vectoriser for ``view`` with the project's settings (see the module docstring).
+
+    ``lenient`` drops the document-frequency limits, which a handful of texts cannot meet.
+    """
+    limits = {} if lenient else {"max_df": 0.95, "min_df": 1 if view == "words" else 2}
+    if view == "words":
+        return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode",
+                               **limits)
+    if view == "characters":
+        # Within word boundaries: pieces spanning two words are the bigrams' job, and would
+        # multiply the features (and the fitting time) several times over.
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                               strip_accents="unicode", **limits)
+    raise ValueError(f"unknown text view {view!r}; choose from {', '.join(VIEWS)}")
+
+
+def _empty(n: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix((n, 1), dtype=np.float64)
+
+
+def _vectorise_view(view: str, texts: list[str]) -> tuple[TfidfVectorizer, sparse.csr_matrix]:
+    vectoriser = text_features(view)
     try:
-        matrix = vectoriser.fit_transform(texts)
+        return vectoriser, vectoriser.fit_transform(texts).tocsr()
     except ValueError:
-        # Too few texts for max_df, or no word at all: keep every term, or give up on words.
-        vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
-                                     strip_accents="unicode")
+        # Too few texts for the document-frequency limits (sklearn then rejects every term):
+        # keep every term, or give up on this view when the texts have none.
+        vectoriser = text_features(view, lenient=True)
         try:
-            matrix = vectoriser.fit_transform(texts)
+            return vectoriser, vectoriser.fit_transform(texts).tocsr()
         except ValueError:
-            return vectoriser, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-    return vectoriser, matrix.tocsr()
+            return vectoriser, _empty(len(texts))
+
+
+def vectorise(texts: Sequence[str], views: Sequence[str] = DEFAULT_VIEWS
+              ) -> tuple[list[TfidfVectorizer], Features]:
+    """Fit one vectoriser per view on ``texts``; return them and the texts' matrices."""
+    texts = list(texts)
+    fitted = [_vectorise_view(view, texts) for view in check_views(views)]
+    return [v for v, _ in fitted], tuple(m for _, m in fitted)
+
+
+def transform(vectorisers: Sequence[TfidfVectorizer], texts: Sequence[str]) -> Features:
+    """The matrices of ``texts`` under vectorisers returned by ``vectorise``."""
+    texts = list(texts)
+    return tuple(v.transform(texts).tocsr() if hasattr(v, "vocabulary_") else _empty(len(texts))
+                 for v in vectorisers)
+
+
+def rows_of(features: Features, rows: np.ndarray) -> Features:
+    """The given rows of every view."""
+    return tuple(matrix[rows] for matrix in features)
 
 
 def balanced_weights(labels: np.ndarray, ratio: float = INCLUSION_WEIGHT_RATIO) -> np.ndarray:
@@ -104,53 +164,89 @@ def balanced_weights(labels: np.ndarray, ratio: float = INCLUSION_WEIGHT_RATIO) 
     return weights * (labels.size / weights.sum())
 
 
-def _decision_scores(model: str, train: sparse.csr_matrix, labels: np.ndarray,
-                     candidates: sparse.csr_matrix) -> np.ndarray:
+def _fit(model: str, train: sparse.csr_matrix,
+         labels: np.ndarray) -> Callable[[sparse.csr_matrix], np.ndarray]:
+    """Train ``model``; return its scoring function (higher = more likely included)."""
     weights = balanced_weights(labels)
     if model == "svm":
         # C as ASReview's ELAS u4 (tuned on the SYNERGY sets); a small C is strong
         # regularisation, which suits training sets of a few dozen records.
-        classifier = LinearSVC(C=0.11, loss="squared_hinge", random_state=0)
-        classifier.fit(train, labels, sample_weight=weights)
-        return classifier.decision_function(candidates)
+        svm = LinearSVC(C=0.11, loss="squared_hinge", random_state=0)
+        svm.fit(train, labels, sample_weight=weights)
+        return svm.decision_function
     if model == "nb":
-        classifier = MultinomialNB(alpha=3.822)
-        classifier.fit(train, labels, sample_weight=weights)
-        log_proba = classifier.predict_log_proba(candidates)
-        return log_proba[:, 1] - log_proba[:, 0]
+        nb = MultinomialNB(alpha=3.822)
+        nb.fit(train, labels, sample_weight=weights)
+
+        def log_odds(matrix: sparse.csr_matrix) -> np.ndarray:
+            log_proba = nb.predict_log_proba(matrix)
+            return log_proba[:, 1] - log_proba[:, 0]
+        return log_odds
     raise ValueError(f"unknown ranking model {model!r}; choose one of {', '.join(MODELS)}")
 
 
-def fit_scores(train: sparse.csr_matrix, labels: np.ndarray, candidates: sparse.csr_matrix,
-               unlabelled: sparse.csr_matrix | None = None, *, model: str = DEFAULT_MODEL,
+#: A view whose scores spread less than this over the records to rank has no preference: the
+#: differences are the solver's rounding (LinearSVC stops at tol 1e-4), and dividing by the
+#: spread would blow them up into a ranking.
+NO_SPREAD = 1e-6
+
+
+def _standardised(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    spread = float(reference.std())
+    if spread < NO_SPREAD:
+        return np.zeros_like(scores)
+    return (scores - reference.mean()) / spread
+
+
+def fit_scores(train: Features, labels: np.ndarray, candidates: Features,
+               unlabelled: Features | None = None, *, model: str = DEFAULT_MODEL,
                rng: np.random.Generator | None = None,
                presumed_exclusions: int = PRESUMED_EXCLUSIONS,
                unlabelled_scores: np.ndarray | None = None) -> np.ndarray:
     """Train on ``train``/``labels`` (plus presumed exclusions from ``unlabelled``); score
-    ``candidates``.
+    ``candidates``. Each of ``train``, ``candidates`` and ``unlabelled`` holds one matrix per
+    view, in the same view order (see ``vectorise``).
 
     With ``unlabelled_scores`` (an earlier fit's scores for ``unlabelled``) the presumed
     exclusions are drawn from the lower-scored half only, which keeps likely inclusions out of
-    them when inclusions are common.
+    them when inclusions are common. The same presumed exclusions serve every view. With several
+    views each view's scores are standardised by their mean and spread over ``unlabelled`` (the
+    records to rank; ``candidates`` when there are none) before they are added.
 
     Returns zeros, an order with no information, when there is no inclusion to learn from or
     nothing at all to contrast it with.
     """
+    if not (len(train) == len(candidates) and (unlabelled is None
+                                               or len(unlabelled) == len(train))):
+        raise ValueError("train, candidates and unlabelled need one matrix per view each")
     labels = np.asarray(labels, dtype=np.int64)
-    if candidates.shape[0] == 0:
+    n_candidates = candidates[0].shape[0]
+    if n_candidates == 0:
         return np.zeros(0)
-    if unlabelled is not None and presumed_exclusions and unlabelled.shape[0]:
+    n_unlabelled = unlabelled[0].shape[0] if unlabelled is not None else 0
+    presumed = np.zeros(0, dtype=np.int64)
+    if presumed_exclusions and n_unlabelled:
         rng = rng if rng is not None else np.random.default_rng(0)
-        pool = np.arange(unlabelled.shape[0])
+        pool = np.arange(n_unlabelled)
         if unlabelled_scores is not None and pool.size >= 2 * presumed_exclusions:
             pool = pool[unlabelled_scores <= np.median(unlabelled_scores)]
-        take = min(presumed_exclusions, pool.size)
-        rows = rng.choice(pool, size=take, replace=False)
-        train = sparse.vstack([train, unlabelled[rows]], format="csr")
-        labels = np.concatenate([labels, np.zeros(take, dtype=np.int64)])
+        presumed = rng.choice(pool, size=min(presumed_exclusions, pool.size), replace=False)
+        labels = np.concatenate([labels, np.zeros(presumed.size, dtype=np.int64)])
     if not ((labels == 1).any() and (labels == 0).any()):
-        return np.zeros(candidates.shape[0])
-    return np.asarray(_decision_scores(model, train, labels, candidates), dtype=np.float64)
+        return np.zeros(n_candidates)
+    total = np.zeros(n_candidates)
+    for view, matrix in enumerate(train):
+        if presumed.size:
+            matrix = sparse.vstack([matrix, unlabelled[view][presumed]], format="csr")
+        score = _fit(model, matrix, labels)
+        scores = np.asarray(score(candidates[view]), dtype=np.float64)
+        if len(train) == 1:
+            return scores
+        # The active learner passes the same matrices as candidates and unlabelled: score once.
+        reference = (scores if not n_unlabelled or unlabelled[view] is candidates[view]
+                     else np.asarray(score(unlabelled[view]), dtype=np.float64))
+        total += _standardised(scores, reference)
+    return total
 
 
 @dataclass
@@ -165,12 +261,12 @@ class Ranker:
     model: str = DEFAULT_MODEL
     seed: int = 0
     presumed_exclusions: int = PRESUMED_EXCLUSIONS
+    views: tuple[str, ...] = field(default=DEFAULT_VIEWS)
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"unknown ranking model {self.model!r}; choose one of "
-                             f"{', '.join(MODELS)}")
-        self._vectoriser: TfidfVectorizer | None = None
+        check_model(self.model)
+        self.views = check_views(self.views)
+        self._vectorisers: list[TfidfVectorizer] | None = None
 
     def fit(self, texts: Sequence[str], labels: Iterable[int],
             unlabelled_texts: Sequence[str] = ()) -> Ranker:
@@ -181,31 +277,27 @@ class Ranker:
         if labels.size and not np.isin(labels, (0, 1)).all():
             raise ValueError("labels must be 1 (included) or 0 (excluded)")
         unlabelled_texts = list(unlabelled_texts)
-        self._vectoriser, matrix = vectorise(texts + unlabelled_texts)
-        self._train = matrix[: len(texts)]
-        self._unlabelled = matrix[len(texts):]
+        self._vectorisers, features = vectorise(texts + unlabelled_texts, self.views)
+        self._train = rows_of(features, np.arange(len(texts)))
+        self._unlabelled = rows_of(features, np.arange(len(texts), features[0].shape[0]))
         self._labels = labels
         return self
 
-    def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        if self._vectoriser is None:
-            raise RuntimeError("call Ranker.fit before Ranker.score")
-        if not hasattr(self._vectoriser, "vocabulary_"):
-            return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-        return self._vectoriser.transform(list(texts)).tocsr()
-
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """One score per text, higher = more likely included (zeros if nothing to learn)."""
-        candidates = self._features(texts)
+        if self._vectorisers is None:
+            raise RuntimeError("call Ranker.fit before Ranker.score")
+        candidates = transform(self._vectorisers, texts)
+        unlabelled = self._unlabelled if self._unlabelled[0].shape[0] else None
         rng = np.random.default_rng(self.seed)
         # Two passes, as the active learner's successive fits: a first ranking of the records
         # still to screen, then presumed exclusions drawn from its lower half.
         first = None
-        if self.presumed_exclusions and self._unlabelled.shape[0]:
-            first = fit_scores(self._train, self._labels, self._unlabelled, self._unlabelled,
+        if self.presumed_exclusions and unlabelled is not None:
+            first = fit_scores(self._train, self._labels, unlabelled, unlabelled,
                                model=self.model, rng=rng,
                                presumed_exclusions=self.presumed_exclusions)
-        return fit_scores(self._train, self._labels, candidates, self._unlabelled,
+        return fit_scores(self._train, self._labels, candidates, unlabelled,
                           model=self.model, rng=rng,
                           presumed_exclusions=self.presumed_exclusions,
                           unlabelled_scores=first)
@@ -213,7 +305,7 @@ class Ranker:
 
 def rank(train_texts: Sequence[str], train_labels: Iterable[int],
          candidate_texts: Sequence[str], *, model: str = DEFAULT_MODEL,
-         seed: int = 0) -> np.ndarray:
+         seed: int = 0, views: Sequence[str] = DEFAULT_VIEWS) -> np.ndarray:
     """Scores for ``candidate_texts`` from decisions on ``train_texts`` (higher first)."""
-    ranker = Ranker(model=model, seed=seed).fit(train_texts, train_labels, candidate_texts)
-    return ranker.score(candidate_texts)
+    ranker = Ranker(model=model, seed=seed, views=tuple(views))
+    return ranker.fit(train_texts, train_labels, candidate_texts).score(candidate_texts)
