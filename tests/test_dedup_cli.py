@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from livingreview.cli import app
 from livingreview.dedup.record_files import read_groups, read_record_file
 from livingreview.store.database import session_scope
-from livingreview.store.models import DuplicateLink, StoredRecord
+from livingreview.store.models import DuplicateDecision, DuplicateLink, StoredRecord
 
 runner = CliRunner()
 
@@ -133,6 +133,12 @@ def link_of(url: str, record_id: int) -> DuplicateLink:
         return session.query(DuplicateLink).filter_by(record_id=record_id).one()
 
 
+def decisions_of(url: str, link_id: int) -> list[DuplicateDecision]:
+    with session_scope(url) as session:
+        return list(session.query(DuplicateDecision).filter_by(link_id=link_id)
+                    .order_by(DuplicateDecision.id))
+
+
 def test_duplicates_list_shows_the_pending_pairs_side_by_side(store_with_links):
     _url, ids = store_with_links
     result = runner.invoke(app, ["duplicates", "list"])
@@ -149,7 +155,10 @@ def test_duplicates_review_records_each_decision_with_who_and_when(store_with_li
     assert "1 decision(s) recorded" in result.output
     link = link_of(url, ids["c"])
     assert (link.status, link.decided_by) == ("distinct", "alice")
-    assert "alice: pending -> distinct" in link.note
+    history = runner.invoke(app, ["duplicates", "history", str(link.id)])
+    assert history.exit_code == 0, history.output
+    assert "alice: pending -> distinct" in history.output
+    assert "1 decision(s) by a person" in history.output
     assert "No pairs are waiting" in runner.invoke(
         app, ["duplicates", "review", "--reviewer", "alice"]).output
 
@@ -163,14 +172,19 @@ def test_a_merge_can_be_undone_and_the_history_is_kept(store_with_links):
     assert f"record #{ids['b']} is visible again" in result.output
     link = link_of(url, ids["b"])
     assert (link.status, link.decided_by) == ("undone", "bob")
-    assert "bob: merged -> undone (different versions)" in link.note
+    assert [(d.previous_status, d.status, d.reviewer, d.note) for d in decisions_of(url, link.id)] \
+        == [("merged", "undone", "bob", "different versions")]
     # undoing twice is refused with the reason
     again = runner.invoke(app, ["duplicates", "undo", str(merged.id), "--reviewer", "bob"])
     assert again.exit_code == 1 and "not merged" in again.output
     # and a person can merge it back, with both decisions in the note
     runner.invoke(app, ["duplicates", "decide", str(merged.id), "--same", "--reviewer", "carol"])
     link = link_of(url, ids["b"])
-    assert link.status == "merged" and link.note.count("\n") == 1
+    assert link.status == "merged"
+    assert [(d.previous_status, d.status, d.reviewer) for d in decisions_of(url, link.id)] == [
+        ("merged", "undone", "bob"), ("undone", "merged", "carol")]
+    assert "bob: merged -> undone (different versions)" in runner.invoke(
+        app, ["duplicates", "history", str(merged.id)]).output
 
 
 def test_deciding_an_unknown_link_says_how_to_find_the_links(store_with_links):

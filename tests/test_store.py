@@ -101,3 +101,41 @@ def test_baseline_codes_survive_a_charting_round_trip(store_url, tmp_path):
         assert export_charting(session, tmp_path / "chart.csv") == 102
         result = import_charting(session, tmp_path / "chart.csv", coder="maintainer")
     assert result.rows == 102 and result.fields_changed == 0
+
+
+def test_migration_0002_carries_duplicate_decisions_from_notes_to_rows_and_back(any_store_url):
+    from alembic import command
+    from sqlalchemy import text
+
+    from livingreview.store.database import alembic_config
+
+    config = alembic_config(any_store_url)
+    command.downgrade(config, "0001")
+    written = ("2026-11-20 09:15 UTC alice: pending -> merged\n"
+               "2026-11-21 10:00 UTC bob: merged -> undone (two versions: preprint, article)\n"
+               "imported from the old spreadsheet")
+    with session_scope(any_store_url) as session:
+        pair = [StoredRecord(origin="test", title=title) for title in ("a", "b")]
+        session.add_all(pair)
+        session.flush()
+        ids = [record.id for record in pair]
+    with engine_for(any_store_url).begin() as connection:
+        connection.execute(text(
+            "INSERT INTO duplicate_links (record_id, canonical_id, method, score, zone, status, "
+            "decided_by, decided_at, note) VALUES (:r, :c, 'fuzzy', 0.9, 'maybe', 'undone', "
+            "'bob', CURRENT_TIMESTAMP, :n)"), {"r": ids[1], "c": ids[0], "n": written})
+    command.upgrade(config, "head")
+    with engine_for(any_store_url).connect() as connection:
+        rows = connection.execute(text(
+            "SELECT previous_status, status, reviewer, note FROM duplicate_decisions "
+            "ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("pending", "merged", "alice", None),
+        ("merged", "undone", "bob", "two versions: preprint, article"),
+        ("undone", "undone", "bob", "imported from the old spreadsheet"),
+    ]
+    command.downgrade(config, "0001")
+    with engine_for(any_store_url).connect() as connection:
+        restored = connection.execute(text("SELECT note FROM duplicate_links")).scalar_one()
+    assert restored.splitlines()[:2] == written.splitlines()[:2]
+    command.upgrade(config, "head")

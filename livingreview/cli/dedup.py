@@ -183,6 +183,31 @@ def undo_command(
         _fail(str(exc))
 
 
+@duplicates_app.command("history")
+def history_command(
+    link_id: int = typer.Argument(..., help="The link's number (see `duplicates list`).",
+                                  metavar="LINK"),
+) -> None:
+    """Show how a link came to its status: the automatic decision, then each person's."""
+    from livingreview.dedup.review import history, links
+    from livingreview.store.database import session_scope
+
+    try:
+        with session_scope(_settings().database_url) as session:
+            decisions = history(session, link_id)
+            view = next(v for v in links(session, None) if v.link.id == link_id)
+            link = view.link
+            typer.echo(f"link {link.id}: record #{link.record_id} -> #{link.canonical_id}, "
+                       f"found by {link.method} (score {link.score:.3f}) as {link.zone}")
+            for event in decisions:
+                line = (f"{event.decided_at:%Y-%m-%d %H:%M} {event.reviewer}: "
+                        f"{event.previous_status} -> {event.status}")
+                typer.echo(line + (f" ({event.note})" if event.note else ""))
+            typer.echo(f"now {link.status}; {len(decisions)} decision(s) by a person")
+    except LivingReviewError as exc:
+        _fail(str(exc))
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     app.command("dedup-file")(dedup_file_command)

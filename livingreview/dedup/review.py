@@ -3,8 +3,8 @@
 The update flow links every new record it judges a duplicate (``zone`` duplicate, ``status``
 merged) and queues every pair it is unsure of (``zone`` maybe, ``status`` pending). Here a
 maintainer settles the pending pairs and can undo any merge. A decision never deletes anything:
-it changes the link's status, names who decided and when, and appends a line to the link's
-``note`` so that the history of the link stays readable.
+it changes the link's status, names who decided and when, and appends a ``DuplicateDecision`` row
+(from which status to which, and why) so that the link's history can always be read back.
 
 Statuses: ``pending`` (waiting for a person), ``merged`` (the record is hidden behind its
 canonical record), ``distinct`` (a person said the two differ), ``undone`` (a merge a person
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.errors import InputError
-from livingreview.store.models import DuplicateLink, StoredRecord
+from livingreview.store.models import DuplicateDecision, DuplicateLink, StoredRecord
 
 PENDING, MERGED, DISTINCT, UNDONE = "pending", "merged", "distinct", "undone"
 
@@ -54,18 +54,25 @@ def _link(session: Session, link_id: int) -> DuplicateLink:
     return link
 
 
-def _record(link: DuplicateLink, status: str, reviewer: str, note: str | None) -> None:
+def _record(session: Session, link: DuplicateLink, status: str, reviewer: str,
+            note: str | None) -> None:
     if not reviewer or not reviewer.strip():
         raise InputError("decision", "reviewer", "no reviewer named",
                          "name who decides (--reviewer NAME)")
     now = datetime.now(timezone.utc)
-    line = f"{now:%Y-%m-%d %H:%M} UTC {reviewer}: {link.status} -> {status}"
-    if note:
-        line += f" ({note})"
-    link.note = f"{link.note}\n{line}" if link.note else line
+    session.add(DuplicateDecision(link_id=link.id, previous_status=link.status, status=status,
+                                  reviewer=reviewer.strip(), decided_at=now, note=note or None))
     link.status = status
-    link.decided_by = reviewer
+    link.decided_by = reviewer.strip()
     link.decided_at = now
+
+
+def history(session: Session, link_id: int) -> list[DuplicateDecision]:
+    """Every decision a person made on the link, oldest first."""
+    _link(session, link_id)
+    return list(session.scalars(select(DuplicateDecision)
+                                .where(DuplicateDecision.link_id == link_id)
+                                .order_by(DuplicateDecision.id)))
 
 
 def decide(session: Session, link_id: int, same: bool, reviewer: str,
@@ -77,7 +84,7 @@ def decide(session: Session, link_id: int, same: bool, reviewer: str,
             "duplicate links", f"link {link_id}", f"the link is {link.status}, not pending",
             "undo a merge with `livingreview duplicates undo LINK`",
         )
-    _record(link, MERGED if same else DISTINCT, reviewer, note)
+    _record(session, link, MERGED if same else DISTINCT, reviewer, note)
     session.flush()
     return link
 
@@ -88,7 +95,7 @@ def undo(session: Session, link_id: int, reviewer: str, note: str | None = None)
     if link.status != MERGED:
         raise InputError("duplicate links", f"link {link_id}",
                          f"the link is {link.status}, not merged", "only a merge can be undone")
-    _record(link, UNDONE, reviewer, note)
+    _record(session, link, UNDONE, reviewer, note)
     session.flush()
     return link
 

@@ -152,7 +152,29 @@ class DuplicateLink(Base):
     decided_by: Mapped[str] = mapped_column(String(80))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("update_runs.id"))
+
+    decisions: Mapped[list[DuplicateDecision]] = relationship(
+        back_populates="link", order_by="DuplicateDecision.id")
+
+
+class DuplicateDecision(Base):
+    """Append-only: a person moved a duplicate link from one status to another.
+
+    The link row holds the status in force; these rows are how it got there, so an undone merge
+    still shows who merged it, when and why.
+    """
+
+    __tablename__ = "duplicate_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("duplicate_links.id"), index=True)
+    previous_status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    reviewer: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
+
+    link: Mapped[DuplicateLink] = relationship(back_populates="decisions")
 
 
 class Candidate(Base):
