@@ -98,9 +98,27 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
 
     config = review["sources"].get(window.source, {})
     if window.source == "pubmed":
-        result = pubmed.harvest(http, settings, config["query"], window.start, window.end, archive,
-                                batch_size=int(config.get("batch_size", 200)))
-        return SourceHarvest("pubmed", window, result.records, result.summary)
+        # Create Date finds the month's new records; a MeSH Date pass (search-strategy.md, "MeSH
+        # lag") finds older ones that match only now that they are indexed. One record per PMID.
+        fields = list(config.get("date_fields", ["crdt"]))
+        records: dict[str, Record] = {}
+        summary: dict[str, Any] = {}
+        passes: dict[str, Any] = {}
+        for date_field in fields:
+            result = pubmed.harvest(http, settings, config["query"], window.start, window.end,
+                                    archive, batch_size=int(config.get("batch_size", 200)),
+                                    date_field=date_field)
+            summary = summary or dict(result.summary)
+            new = [r for r in result.records if r.pmid not in records]
+            passes[date_field] = {key: result.summary[key] for key in
+                                  ("count", "fetched", "querytranslation", "windows", "splits")}
+            passes[date_field]["new"] = len(new)
+            for record in new:
+                records[record.pmid] = record
+        if len(fields) > 1:
+            summary["passes"] = passes
+            summary["fetched"] = len(records)
+        return SourceHarvest("pubmed", window, list(records.values()), summary)
     if window.source == "crossref":
         # Two passes (search-strategy.md part c): created-date finds new DOIs, index-date finds
         # works whose metadata (an abstract, say) arrived after first deposit.

@@ -225,3 +225,67 @@ def test_the_request_log_keeps_parameters_but_not_the_api_key(server, client):
     assert record.path == "/entrez/eutils/esearch.fcgi"
     assert record.params["tool"] == "livingreview"
     assert record.params["api_key"] != "s3cret"
+
+
+def _mesh_dates() -> dict[str, date | None]:
+    """PMID -> MeSH Date (PubStatus="medline"), read straight from the files; None if absent."""
+    found = {}
+    for pmid, (_, element, _) in RECORDED.items():
+        node = etree.fromstring(element).xpath('./*/History/PubMedPubDate[@PubStatus="medline"]')
+        found[pmid] = (date(int(node[0].findtext("Year")), int(node[0].findtext("Month")),
+                            int(node[0].findtext("Day"))) if node else None)
+    return found
+
+
+def test_a_mesh_date_window_finds_records_indexed_in_it_whenever_they_were_created(client):
+    mesh = _mesh_dates()
+    start, end = date(2021, 12, 14), date(2022, 12, 31)
+    expected = {pmid for pmid, day in mesh.items() if day is not None and start <= day <= end}
+    root = _esearch(client, f'{QUERY} AND ("2021/12/14"[mhda] : "2022/12/31"[mhda])', retmax="100")
+    assert {i.text for i in root.iter("Id")} == expected
+    # created in November 2021, before the window, and indexed for MeSH in September 2022
+    assert "34843274" in expected and RECORDED["34843274"][0] < start
+    # the long tag means the same; ANDed with a Create Date window only both-dated records remain
+    long_tag = _esearch(client, f'{QUERY} AND 2021/12/14:2022/12/31[MeSH Date]', retmax="100")
+    assert {i.text for i in long_tag.iter("Id")} == expected
+    both = _esearch(client, f'{QUERY} AND ("2021/12/14"[mhda] : "2022/12/31"[mhda]) AND '
+                            f'("2021/12/14"[crdt] : "2022/12/31"[crdt])', retmax="100")
+    assert {i.text for i in both.iter("Id")} == {
+        p for p in expected if start <= RECORDED[p][0] <= end}
+    assert "34843274" not in {i.text for i in both.iter("Id")}
+
+
+def test_a_mesh_date_tag_without_a_date_gets_the_zero_hit_error(client):
+    root = _esearch(client, f"{QUERY} AND [mhda]")
+    assert root.findtext("Count") == "0" and root.find("ErrorList") is not None
+
+
+def test_the_monthly_harvest_adds_late_indexed_records_by_a_mesh_date_pass(server, tmp_path):
+    from livingreview.config import Settings
+    from livingreview.harvest import Window, harvest_source
+
+    settings = Settings.from_env(home=tmp_path, pubmed_base_url=server.pubmed_base_url,
+                                 contact_email="maint@example.org")
+    window = Window("pubmed", date(2021, 12, 14), date(2022, 12, 31))
+    archived = []
+
+    def run(fields):
+        review = {"sources": {"pubmed": {"query": QUERY, "date_fields": fields}}}
+        with httpx.Client() as http:
+            return harvest_source(window, settings, review, http, archived.append)
+
+    created_only = run(["crdt"])
+    both = run(["crdt", "mhda"])
+    created = {p for p, (day, _, _) in RECORDED.items() if window.start <= day <= window.end}
+    mesh = {p for p, day in _mesh_dates().items() if day and window.start <= day <= window.end}
+    assert {r.pmid for r in created_only.records} == created
+    # every record once, though most are in both passes; the late-indexed ones come from [mhda]
+    pmids = [r.pmid for r in both.records]
+    assert len(pmids) == len(set(pmids)) and set(pmids) == created | mesh
+    # created 2021-11-29 and 2021-04-15, indexed for MeSH 2022-09-14 and 2021-12-15
+    assert mesh - created == {"34843274", "33856845"}
+    passes = both.summary["passes"]
+    assert (passes["crdt"]["count"], passes["mhda"]["count"]) == (len(created), len(mesh))
+    assert (passes["crdt"]["new"], passes["mhda"]["new"]) == (len(created), 2)
+    assert '[mhda]' in passes["mhda"]["querytranslation"]
+    assert both.summary["fetched"] == len(created | mesh)

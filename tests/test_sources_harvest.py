@@ -217,7 +217,7 @@ def test_pubmed_harvest_refuses_a_single_day_beyond_the_limit(tmp_path):
             "<QueryKey>1</QueryKey><WebEnv>MCID_fake</WebEnv><IdList/></eSearchResult>")))
         with huge.running():
             settings = settings_for(tmp_path, huge)
-            with pytest.raises(PermanentSourceError, match="12000 records were created on 2024-05-01 alone"):
+            with pytest.raises(PermanentSourceError, match="12000 records have Create Date 2024-05-01, more than ESearch"):
                 pubmed.harvest(fast_client("pubmed", settings), settings, "peer[tiab]",
                                date(2024, 5, 1), date(2024, 5, 1), lambda raw: None)
 

@@ -158,3 +158,12 @@ def test_openalex_and_europepmc_requests(settings):
     assert request.url.path.endswith("/search")
     assert params["query"] == "(peer support) AND CREATION_DATE:[2024-05-01 TO 2024-05-31]"
     assert (params["resultType"], params["format"], params["cursorMark"]) == ("core", "json", "*")
+
+
+def test_esearch_can_window_by_mesh_date_and_names_the_fields_it_knows(settings):
+    request = pubmed.build_esearch_request(settings, "peer[tiab]", date(2024, 5, 1),
+                                           date(2024, 5, 31), date_field="mhda")
+    assert form(request)["term"] == '(peer[tiab]) AND ("2024/05/01"[mhda] : "2024/05/31"[mhda])'
+    with pytest.raises(ConfigError, match=r"'edat' is not one .*'crdt' or 'mhda'.*date_fields"):
+        pubmed.build_esearch_request(settings, "peer[tiab]", date(2024, 5, 1), date(2024, 5, 31),
+                                     date_field="edat")

@@ -1,11 +1,13 @@
 """ESearch and EFetch over a scenario's recorded PubMed articles.
 
-The search term is taken as it comes: only its Create Date window decides which PMIDs match,
-``("2024/05/01"[crdt] : "2024/05/31"[crdt])`` (also ``2024/05/01:2024/05/31[crdt]``, a single
-``"2024/05"[crdt]``, and the long tag ``[Create Date]``). Several windows in one term are ANDed,
-as the harvest writes them. The rest of the term is not interpreted, only echoed in
+The search term is taken as it comes: only its date windows decide which PMIDs match, on Create
+Date ``("2024/05/01"[crdt] : "2024/05/31"[crdt])`` (also ``2024/05/01:2024/05/31[crdt]``, a single
+``"2024/05"[crdt]``, and the long tag ``[Create Date]``) and on MeSH Date (``[mhda]``,
+``[MeSH Date]``: the article's ``PubStatus="medline"`` history date; an article without one is not
+indexed yet and matches no MeSH Date window). Several windows in one term are ANDed, as the
+harvest writes them. The rest of the term is not interpreted, only echoed in
 ``QueryTranslation``. A term that cannot be a PubMed query (unbalanced brackets or quotes, an
-impossible date, a ``[crdt]`` tag with no date) gets the recorded zero-hit ``ErrorList`` answer.
+impossible date, a ``[crdt]`` or ``[mhda]`` tag with no date) gets the recorded zero-hit ``ErrorList`` answer.
 
 History: ``usehistory=y`` stores the PMID list under a new ``WebEnv`` (or appends to the one the
 request names) and returns its ``QueryKey``; EFetch reads slices of it with ``retstart/retmax``.
@@ -23,7 +25,7 @@ from xml.sax.saxutils import escape
 from starlette.responses import PlainTextResponse, Response
 
 from livingreview.replay import bodies
-from livingreview.replay.scenario import DateRange, Scenario
+from livingreview.replay.scenario import DateRange, RecordedArticle, Scenario
 
 XML = "text/xml; charset=UTF-8"
 PUBMED = "pubmed"
@@ -32,11 +34,15 @@ EFETCH_RETMAX_DEFAULT = 20
 RETMAX_LIMIT = 10_000  # E-utilities' documented maximum per request
 
 _DAY = r"(\d{4})(?:/(\d{1,2})(?:/(\d{1,2}))?)?"
-_TAG = r"\[(?:crdt|create\s+date)\]"
-_RANGE_TWO_TAGS = re.compile(rf'"?{_DAY}"?\s*{_TAG}\s*:\s*"?{_DAY}"?\s*{_TAG}', re.IGNORECASE)
-_RANGE_ONE_TAG = re.compile(rf'"?{_DAY}\s*:\s*{_DAY}"?\s*{_TAG}', re.IGNORECASE)
-_SINGLE_DAY = re.compile(rf'"?{_DAY}"?\s*{_TAG}', re.IGNORECASE)
-_ANY_TAG = re.compile(_TAG, re.IGNORECASE)
+# The date fields the replay answers for, short and long tags: Create Date and MeSH Date.
+_TAGS = {"crdt": r"\[(?:crdt|create\s+date)\]", "mhda": r"\[(?:mhda|mesh\s+date)\]"}
+_PATTERNS = {
+    name: (re.compile(rf'"?{_DAY}"?\s*{tag}\s*:\s*"?{_DAY}"?\s*{tag}', re.IGNORECASE),
+           re.compile(rf'"?{_DAY}\s*:\s*{_DAY}"?\s*{tag}', re.IGNORECASE),
+           re.compile(rf'"?{_DAY}"?\s*{tag}', re.IGNORECASE))
+    for name, tag in _TAGS.items()
+}
+_ANY_TAG = re.compile("|".join(_TAGS.values()), re.IGNORECASE)
 
 
 class TermError(ValueError):
@@ -47,29 +53,40 @@ class TermError(ValueError):
         self.phrase = phrase
 
 
-def create_date_windows(term: str) -> list[DateRange]:
-    """The ``[crdt]`` windows in a term (empty list: no window, every article matches)."""
+def date_windows(term: str) -> dict[str, list[DateRange]]:
+    """The ``[crdt]`` and ``[mhda]`` windows in a term, by field (no window: every article
+    matches on that field)."""
     _check_brackets(term)
-    windows: list[DateRange] = []
+    windows: dict[str, list[DateRange]] = {name: [] for name in _TAGS}
+    rest = term
+    for name, (two_tags, one_tag, single_day) in _PATTERNS.items():
+        found = windows[name]
 
-    def take_range(match: re.Match[str]) -> str:
-        groups = match.groups()
-        windows.append(DateRange(_bound(match, groups[:3], last=False), _bound(match, groups[3:], last=True)))
-        return " "
+        def take_range(match: re.Match[str]) -> str:
+            groups = match.groups()
+            found.append(DateRange(_bound(match, groups[:3], last=False),
+                                   _bound(match, groups[3:], last=True)))
+            return " "
 
-    def take_day(match: re.Match[str]) -> str:
-        groups = match.groups()
-        windows.append(DateRange(_bound(match, groups, last=False), _bound(match, groups, last=True)))
-        return " "
+        def take_day(match: re.Match[str]) -> str:
+            groups = match.groups()
+            found.append(DateRange(_bound(match, groups, last=False), _bound(match, groups, last=True)))
+            return " "
 
-    rest = _RANGE_TWO_TAGS.sub(take_range, term)
-    rest = _RANGE_ONE_TAG.sub(take_range, rest)
-    rest = _SINGLE_DAY.sub(take_day, rest)
+        rest = two_tags.sub(take_range, rest)
+        rest = one_tag.sub(take_range, rest)
+        rest = single_day.sub(take_day, rest)
     stray = _ANY_TAG.search(rest)
     if stray:
         start = max(0, stray.start() - 20)
         raise TermError(rest[start : stray.end()].strip())
     return windows
+
+
+def _matches(article: RecordedArticle, windows: dict[str, list[DateRange]]) -> bool:
+    # An article not yet indexed for MeSH has no MeSH Date and so no [mhda] window holds it.
+    return (all(article.created in w for w in windows["crdt"])
+            and all(article.mesh_dated in w for w in windows["mhda"]))
 
 
 def _bound(match: re.Match[str], parts: tuple[str | None, ...], *, last: bool) -> date:
@@ -165,10 +182,10 @@ def esearch(scenario: Scenario, history: HistoryServer, params: dict[str, str]) 
     if retstart is None or retmax is None:
         return _not_supported("a retstart/retmax that is not a whole number")
     try:
-        windows = create_date_windows(term)
+        windows = date_windows(term)
     except TermError as exc:
         return _xml(_no_hits(term, exc.phrase))
-    pmids = [a.pmid for a in scenario.articles if all(a.created in w for w in windows)]
+    pmids = [a.pmid for a in scenario.articles if _matches(a, windows)]
     page = pmids[retstart : retstart + min(retmax, RETMAX_LIMIT)]
     history_tags = ""
     if (param(params, "usehistory") or "").lower() == "y":

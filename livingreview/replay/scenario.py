@@ -11,7 +11,8 @@ What makes an article or work fall into a harvest window is its creation date:
 
 * PubMed: ``PubMedPubDate[@PubStatus="entrez"]``, which the PubMed DTD documents as the Create Date
   searched by ``[crdt]`` (``PubStatus="pubmed"`` is the Entry Date ``[edat]``; used only when a
-  record has no ``entrez`` date);
+  record has no ``entrez`` date); a ``[mhda]`` window looks at ``PubStatus="medline"``, the MeSH
+  Date;
 * Crossref: the item's ``created.date-time`` (what ``from-created-date`` filters on), with
   ``indexed.date-time`` and ``issued`` kept for the other filters.
 """
@@ -62,6 +63,8 @@ class RecordedArticle:
     created: date
     element: bytes
     source: Path
+    # MeSH Date (``PubStatus="medline"``): when indexing finished; None while in process.
+    mesh_dated: date | None = None
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,8 @@ def _articles_in(path: Path) -> list[RecordedArticle]:
                 'no PubMedPubDate with PubStatus "entrez" or "pubmed", so no Create Date',
                 "use an EFetch record that carries its History dates",
             )
-        articles.append(RecordedArticle(pmid=pmid, created=created, element=element_bytes, source=path))
+        articles.append(RecordedArticle(pmid=pmid, created=created, element=element_bytes, source=path,
+                                        mesh_dated=_history_date(element, "medline")))
     return articles
 
 

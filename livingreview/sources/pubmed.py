@@ -11,6 +11,9 @@ Facts this module relies on (``seed/search-strategy.md`` (b)):
 * ESearch by POST (the review's query is long), ``usehistory=y``; EFetch by WebEnv/query_key;
 * errors can arrive inside a 200 body (``<ERROR>``, ``<ErrorList>``);
 * the monthly window goes in the term as ``("YYYY/MM/DD"[crdt] : "YYYY/MM/DD"[crdt])``;
+* a second pass can window by MeSH Date (``[mhda]``, the ``PubStatus="medline"`` history date):
+  records are created without MeSH and indexed weeks later, so hits that need the query's MeSH
+  lines only match after the month they were created in (search-strategy.md, "MeSH lag");
 * Create Date is the ``PubMedPubDate`` whose ``PubStatus`` is ``entrez`` (MEDLINE format prints
   it as ``CRDT``); the ``pubmed`` status date is the Entrez Date (``EDAT``), which is reset for
   records added late, so ``created_date`` prefers ``entrez``.
@@ -67,14 +70,27 @@ def rate_for(settings: Settings) -> float:
 # --------------------------------------------------------------------------- request builders
 
 
-def crdt_window(start: date, end: date) -> str:
-    """The Create Date clause for ``start``..``end`` inclusive, in PubMed's range syntax."""
+# The date fields a harvest window can be on: Create Date, and MeSH Date for the late-indexing pass.
+DATE_FIELDS = {"crdt": "Create Date", "mhda": "MeSH Date"}
+
+
+def _check_date_field(date_field: str) -> None:
+    if date_field not in DATE_FIELDS:
+        raise ConfigError(
+            f"pubmed: date field {date_field!r} is not one the harvest windows on. Fix: use "
+            f"{' or '.join(repr(f) for f in DATE_FIELDS)} in review.toml [sources.pubmed] date_fields")
+
+
+def date_window(start: date, end: date, date_field: str = "crdt") -> str:
+    """The clause for ``start``..``end`` inclusive on ``date_field``, in PubMed's range syntax."""
     check_window(SOURCE, start, end)
-    return f'("{start:%Y/%m/%d}"[crdt] : "{end:%Y/%m/%d}"[crdt])'
+    _check_date_field(date_field)
+    return f'("{start:%Y/%m/%d}"[{date_field}] : "{end:%Y/%m/%d}"[{date_field}])'
 
 
-def windowed_term(query: str, start: date | None = None, end: date | None = None) -> str:
-    """The query, whitespace-collapsed, ANDed with the Create Date window when one is given.
+def windowed_term(query: str, start: date | None = None, end: date | None = None,
+                  date_field: str = "crdt") -> str:
+    """The query, whitespace-collapsed, ANDed with the date window when one is given.
 
     The query is parenthesised so that a top-level OR in it cannot swallow the window.
     """
@@ -83,7 +99,7 @@ def windowed_term(query: str, start: date | None = None, end: date | None = None
         raise ConfigError("pubmed: a window needs both a start and an end date. Fix: pass both")
     if start is None:
         return term
-    return f"({term}) AND {crdt_window(start, end)}"
+    return f"({term}) AND {date_window(start, end, date_field)}"
 
 
 def _identity(settings: Settings) -> list[tuple[str, str]]:
@@ -101,13 +117,13 @@ def _check_count(name: str, value: int, low: int, high: int) -> None:
 
 def build_esearch_request(settings: Settings, query: str, start: date | None = None,
                           end: date | None = None, *, retmax: int = MAX_RETRIEVABLE,
-                          retstart: int = 0) -> httpx.Request:
+                          retstart: int = 0, date_field: str = "crdt") -> httpx.Request:
     """ESearch by POST (``{base}/esearch.fcgi``), results kept on the history server.
 
     Form fields: ``db=pubmed, term, usehistory=y, retmode=xml, retstart, retmax, tool, email``
-    and ``api_key`` when one is configured. ``term`` carries the ``[crdt]`` window.
+    and ``api_key`` when one is configured. ``term`` carries the window on ``date_field``.
     """
-    term = windowed_term(query, start, end)
+    term = windowed_term(query, start, end, date_field)
     _check_count("retmax", retmax, 0, 10000)
     _check_count("retstart", retstart, 0, MAX_RETRIEVABLE - 1)
     data = [("db", "pubmed"), ("term", term), ("usehistory", "y"), ("retmode", "xml"),
@@ -577,8 +593,8 @@ def _send(client: SourceClient, request: httpx.Request, archive: Archive) -> Raw
 
 
 def _search(client: SourceClient, settings: Settings, query: str, start: date, end: date,
-            archive: Archive) -> ESearchResult:
-    request = build_esearch_request(settings, query, start, end)
+            archive: Archive, date_field: str) -> ESearchResult:
+    request = build_esearch_request(settings, query, start, end, date_field=date_field)
     raw = _send(client, request, archive)
     safe = redact_request(request, client.secrets)
     result = parse_or_fail(parse_esearch, raw, safe, "ESearch result")
@@ -593,41 +609,45 @@ def _search(client: SourceClient, settings: Settings, query: str, start: date, e
 
 
 def _windows(client: SourceClient, settings: Settings, query: str, start: date, end: date,
-             archive: Archive, limit: int, splits: list[str]):
+             archive: Archive, limit: int, splits: list[str], date_field: str):
     """Yield (start, end, ESearchResult) for sub-windows each holding at most ``limit`` records."""
-    result = _search(client, settings, query, start, end, archive)
+    result = _search(client, settings, query, start, end, archive, date_field)
     if result.count <= limit:
         yield start, end, result
         return
     if start == end:
         raise PermanentSourceError(
-            f"pubmed: {result.count} records were created on {start.isoformat()} alone, more "
+            f"pubmed: {result.count} records have {DATE_FIELDS[date_field]} {start.isoformat()}, more "
             f"than ESearch can hand over ({limit}). Fix: narrow the PubMed query, or harvest "
             "this day with EDirect")
     middle = start + timedelta(days=(end - start).days // 2)
     splits.append(f"{start.isoformat()}..{end.isoformat()} ({result.count} records) split at "
                   f"{middle.isoformat()}")
     log.info("pubmed: %s", splits[-1])
-    yield from _windows(client, settings, query, start, middle, archive, limit, splits)
-    yield from _windows(client, settings, query, middle + timedelta(days=1), end, archive, limit, splits)
+    yield from _windows(client, settings, query, start, middle, archive, limit, splits, date_field)
+    yield from _windows(client, settings, query, middle + timedelta(days=1), end, archive, limit,
+                        splits, date_field)
 
 
 def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str, start: date,
             end: date, archive: Archive, *, batch_size: int = DEFAULT_BATCH_SIZE,
-            max_per_search: int = MAX_RETRIEVABLE, retry: RetryPolicy | None = None) -> HarvestResult:
-    """Every PubMed record matching ``query`` created between ``start`` and ``end`` (inclusive).
+            max_per_search: int = MAX_RETRIEVABLE, retry: RetryPolicy | None = None,
+            date_field: str = "crdt") -> HarvestResult:
+    """Every PubMed record matching ``query`` whose ``date_field`` date (Create Date by default,
+    ``mhda`` for MeSH Date) lies between ``start`` and ``end`` (inclusive).
 
     ESearch (POST, history server) per window, splitting any window whose count exceeds
     ``max_per_search`` into halves until each fits; then EFetch in batches of ``batch_size``.
     Every response goes to ``archive`` before it is parsed.
 
-    ``summary`` keys: ``source``, ``start``, ``end``, ``querytranslation`` (first window),
+    ``summary`` keys: ``source``, ``date_field``, ``start``, ``end``, ``querytranslation`` (first window),
     ``errors`` and ``warnings`` (merged over windows), ``count`` (sum over windows), ``fetched``,
     ``windows`` (per window: ``start``, ``end``, ``count``, ``fetched``, ``querytranslation``,
     ``errors``, ``warnings``), ``splits`` (why windows were split), ``missing_pmids`` (listed by
     ESearch but not returned by EFetch), ``requests``.
     """
     check_window(SOURCE, start, end)
+    _check_date_field(date_field)
     _check_count("batch_size", batch_size, 1, 10000)
     _check_count("max_per_search", max_per_search, 1, MAX_RETRIEVABLE)
     sender = source_client(client, SOURCE, rate_for(settings), settings, retry)
@@ -637,7 +657,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     splits: list[str] = []
     missing: list[str] = []
     for w_start, w_end, result in _windows(sender, settings, query, start, end, counted,
-                                           max_per_search, splits):
+                                           max_per_search, splits, date_field):
         fetched: set[str] = set()
         for retstart in range(0, result.count, batch_size):
             request = build_efetch_request(settings, result.webenv, result.query_key,
@@ -669,6 +689,7 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
                 merged[kind] += [i for i in items if i not in merged[kind]]
     summary = {
         "source": SOURCE,
+        "date_field": date_field,
         "start": start.isoformat(),
         "end": end.isoformat(),
         # How PubMed read the query (first window; the others differ only in their dates) and

@@ -323,7 +323,9 @@ def search_log(counts: PrismaCounts | None, previous: dict[str, Any] | None) -> 
     found = (harvest.get("sources") or {}).get("pubmed")
     pubmed = None if found is None else {
         "querytranslation": found.get("querytranslation"), "errors": found.get("errors") or {},
-        "warnings": found.get("warnings") or {}, "count": found.get("count")}
+        "warnings": found.get("warnings") or {}, "count": found.get("count"),
+        "passes": {name: {"count": one.get("count"), "new": one.get("new")}
+                   for name, one in (found.get("passes") or {}).items()}}
     before = ((previous or {}).get("search_log") or {}).get("pubmed")
     changed = None
     if pubmed is not None and before is not None:
@@ -355,6 +357,12 @@ def _search_log_markdown(log: dict[str, Any]) -> list[str]:
                      "matched the review's search strategy")
         else:
             line += f"{entry['identified']} identified"
+            late = ((log["pubmed"] or {}).get("passes") or {}).get("mhda") if source == "pubmed" \
+                else None
+            if late:
+                line += (f" ({late['new']} of them created earlier and found by the MeSH Date "
+                         f"pass, which matched {late['count']}: records indexed for MeSH in the "
+                         "window)")
         out.append(line + ".")
     out.append("")
     pubmed = log["pubmed"]
