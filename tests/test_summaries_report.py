@@ -139,7 +139,8 @@ TRANSLATION = ('("peer support*"[tiab] OR "Peer Group"[MeSH Terms:noexp]) AND en
 
 
 def _harvested(session, run_id: int, *, pubmed: int, crossref_returned: int,
-               translation: str = TRANSLATION, warnings: dict | None = None) -> None:
+               translation: str = TRANSLATION, warnings: dict | None = None,
+               passes: dict | None = None) -> None:
     """The counts the flow saves before summarising: Crossref's ranked search returned
     ``crossref_returned`` works and none matched the review's Boolean strategy."""
     from livingreview.store.models import UpdateRun
@@ -153,7 +154,8 @@ def _harvested(session, run_id: int, *, pubmed: int, crossref_returned: int,
         "sources": {"pubmed": {"source": "pubmed", "count": pubmed, "errors": {},
                                "warnings": warnings or {},
                                "querytranslation": translation.format(
-                                   start=f"{start:%Y/%m/%d}", end=f"{end:%Y/%m/%d}")},
+                                   start=f"{start:%Y/%m/%d}", end=f"{end:%Y/%m/%d}"),
+                               **({"passes": passes} if passes else {})},
                     "crossref": {"passes": {}}},
     }
     session.flush()
@@ -190,6 +192,20 @@ def test_every_harvested_source_and_the_ranked_search_post_filter_are_reported(c
     assert '"Peer Group"[MeSH Terms:noexp]' in log
     assert "PubMed errors: none. PubMed warnings: phrasesignored: of." in log
     assert "changed since" not in log  # nothing to compare with yet
+
+
+def test_the_search_log_says_how_many_pubmed_records_only_the_mesh_date_pass_found(corpus,
+                                                                                  tmp_path):
+    with session_scope(corpus) as session:
+        run = _update_run(session, "a", ["Peer workers in crisis teams", "Peer navigators",
+                                         "Peer mentors"], 0, 2022)
+        _harvested(session, run, pubmed=3, crossref_returned=0,
+                   passes={"crdt": {"count": 2, "new": 2}, "mhda": {"count": 2, "new": 1}})
+        report = write_report(session, tmp_path / "reports", 1, run)
+    log = report.markdown[report.markdown.index("## Search log"):]
+    assert ("- pubmed, window 2022-01-01 to 2022-01-31: 3 identified (2 created in the window, "
+            "1 created earlier and indexed for MeSH in it).") in log
+    assert report.summary["search_log"]["pubmed"]["passes"]["mhda"] == {"count": 2, "new": 1}
 
 
 def test_a_changed_pubmed_query_translation_is_flagged(corpus, tmp_path):

@@ -360,9 +360,9 @@ def _search_log_markdown(log: dict[str, Any]) -> list[str]:
             late = ((log["pubmed"] or {}).get("passes") or {}).get("mhda") if source == "pubmed" \
                 else None
             if late:
-                line += (f" ({late['new']} of them created earlier and found by the MeSH Date "
-                         f"pass, which matched {late['count']}: records indexed for MeSH in the "
-                         "window)")
+                line = (f"- {source}, window {start} to {end}: {entry['identified']} identified "
+                        f"({entry['identified'] - late['new']} created in the window, "
+                        f"{late['new']} created earlier and indexed for MeSH in it)")
         out.append(line + ".")
     out.append("")
     pubmed = log["pubmed"]
