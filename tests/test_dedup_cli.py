@@ -191,3 +191,12 @@ def test_deciding_an_unknown_link_says_how_to_find_the_links(store_with_links):
     result = runner.invoke(app, ["duplicates", "decide", "999", "--same", "--reviewer", "x"])
     assert result.exit_code == 1
     assert "no such link" in result.output and "duplicates list" in result.output
+
+
+def test_status_says_how_many_pairs_wait_for_a_person(store_with_links):
+    _url, ids = store_with_links
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "1 possible duplicate pair(s) wait for a person" in result.output
+    runner.invoke(app, ["duplicates", "review", "--reviewer", "alice"], input="s\n")
+    assert "wait for a person" not in runner.invoke(app, ["status"]).output

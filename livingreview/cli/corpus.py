@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import func, select
 
         from livingreview.store.database import require_schema, session_scope
-        from livingreview.store.models import Candidate, UpdateRun, Watermark
+        from livingreview.store.models import Candidate, DuplicateLink, UpdateRun, Watermark
 
         settings = Settings.from_env()
         try:
@@ -146,6 +146,11 @@ def register(app: typer.Typer) -> None:
             console.print(marks)
             queued = session.scalar(select(func.count()).select_from(Candidate))
             console.print(f"{queued} candidate(s) queued in total (see `livingreview queue`).")
+            undecided = session.scalar(select(func.count()).select_from(DuplicateLink)
+                                       .where(DuplicateLink.status == "pending"))
+            if undecided:
+                console.print(f"{undecided} possible duplicate pair(s) wait for a person "
+                              "(see `livingreview duplicates review`).")
 
     @app.command()
     def serve() -> None:
