@@ -152,3 +152,14 @@ def test_bibtex_keeps_latex_special_characters_and_ligature_lookalikes(tmp_path)
     (back,) = read_bibtex(tmp_path / "out.bib")
     assert (back.title, back.journal, back.authors) == (record.title, record.journal,
                                                         record.authors)
+
+
+@pytest.mark.parametrize("authors", [["A0, A0 &", "A0, A0"], ["Smith, J %", "Doe, K"],
+                                     ["R&D Group", "Doe, K"], ["Lee, A_", "Kim, B#"]])
+def test_a_name_ending_in_a_reserved_character_keeps_every_author_through_bibtex(tmp_path,
+                                                                                 authors):
+    # Found by the property test: an unbraced "\&" before " and " made the reader drop it and
+    # fold two authors into one.
+    path = tmp_path / "names.bib"
+    write_bibtex([Record(source="x", source_id="1", title="T", authors=authors)], path)
+    assert read_bibtex(path)[0].authors == authors

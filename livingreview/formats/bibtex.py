@@ -245,10 +245,16 @@ def _latex(text: str) -> str:
     return _LIGATURE.sub(lambda m: m.group(0) + "{}", escaped)
 
 
+# A one-character escape in a name, braced: the co-author splitter (bibtexparser 2) drops an
+# unbraced "\&" or "\%" that ends a name, which loses the name or merges it with the next.
+_NAME_ESCAPE = re.compile(r"\\([&%$#_{}])")
+
+
 def _author(name: str) -> str:
     # A name without a comma is a collective author ("World Health Organization"); braces stop
     # BibTeX from reading it as given names and a surname, or splitting it on an inner "and".
-    return _latex(name) if "," in name else "{" + _latex(name) + "}"
+    escaped = _NAME_ESCAPE.sub(r"{\\\1}", _latex(name))
+    return escaped if "," in name else "{" + escaped + "}"
 
 
 def bibtex_entry(record: Record, key: str) -> Entry:
