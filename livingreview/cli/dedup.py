@@ -118,7 +118,7 @@ def review_command(
                                  "decision)."),
 ) -> None:
     """Decide the pending pairs one by one: same (s), different (d), skip (k) or quit (q)."""
-    from livingreview.dedup.review import decide, links
+    from livingreview.dedup.review import decide, link_view, links
     from livingreview.store.database import session_scope
 
     url = _settings().database_url
@@ -130,7 +130,7 @@ def review_command(
     decided = 0
     for position, link_id in enumerate(pending, start=1):
         with session_scope(url) as session:
-            view = next(v for v in links(session, None) if v.link.id == link_id)
+            view = link_view(session, link_id)
             typer.echo(f"\n[{position}/{len(pending)}]")
             _show(view)
             answer = typer.prompt("same, different, skip or quit? [s/d/k/q]",
@@ -188,17 +188,15 @@ def history_command(
     link_id: int = typer.Argument(..., help="The link's number (see `duplicates list`).",
                                   metavar="LINK"),
 ) -> None:
-    """Show how a link came to its status: the automatic decision, then each person's."""
-    from livingreview.dedup.review import history, links
+    """Show a link and how it came to its status: each person's decision, oldest first."""
+    from livingreview.dedup.review import link_view
     from livingreview.store.database import session_scope
 
     try:
         with session_scope(_settings().database_url) as session:
-            decisions = history(session, link_id)
-            view = next(v for v in links(session, None) if v.link.id == link_id)
-            link = view.link
-            typer.echo(f"link {link.id}: record #{link.record_id} -> #{link.canonical_id}, "
-                       f"found by {link.method} (score {link.score:.3f}) as {link.zone}")
+            view = link_view(session, link_id)
+            _show(view)
+            link, decisions = view.link, view.link.decisions
             for event in decisions:
                 line = (f"{event.decided_at:%Y-%m-%d %H:%M} {event.reviewer}: "
                         f"{event.previous_status} -> {event.status}")

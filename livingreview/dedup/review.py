@@ -34,16 +34,23 @@ class LinkView:
     canonical: StoredRecord
 
 
+def _view(session: Session, link: DuplicateLink) -> LinkView:
+    return LinkView(link, session.get(StoredRecord, link.record_id),
+                    session.get(StoredRecord, link.canonical_id))
+
+
 def links(session: Session, status: str | None = PENDING) -> list[LinkView]:
     """Links with the given status (all when None), oldest first."""
     query = select(DuplicateLink).order_by(DuplicateLink.id)
     if status is not None:
         query = query.where(DuplicateLink.status == status)
-    out = []
-    for link in session.scalars(query):
-        out.append(LinkView(link, session.get(StoredRecord, link.record_id),
-                            session.get(StoredRecord, link.canonical_id)))
-    return out
+    return [_view(session, link) for link in session.scalars(query)]
+
+
+def link_view(session: Session, link_id: int) -> LinkView:
+    """One link with both records; its ``link.decisions`` are the people's decisions, oldest
+    first."""
+    return _view(session, _link(session, link_id))
 
 
 def _link(session: Session, link_id: int) -> DuplicateLink:
@@ -54,25 +61,17 @@ def _link(session: Session, link_id: int) -> DuplicateLink:
     return link
 
 
-def _record(session: Session, link: DuplicateLink, status: str, reviewer: str,
-            note: str | None) -> None:
+def _record(link: DuplicateLink, status: str, reviewer: str, note: str | None) -> None:
     if not reviewer or not reviewer.strip():
         raise InputError("decision", "reviewer", "no reviewer named",
                          "name who decides (--reviewer NAME)")
     now = datetime.now(timezone.utc)
-    session.add(DuplicateDecision(link_id=link.id, previous_status=link.status, status=status,
-                                  reviewer=reviewer.strip(), decided_at=now, note=note or None))
+    link.decisions.append(DuplicateDecision(previous_status=link.status, status=status,
+                                            reviewer=reviewer.strip(), decided_at=now,
+                                            note=note or None))
     link.status = status
     link.decided_by = reviewer.strip()
     link.decided_at = now
-
-
-def history(session: Session, link_id: int) -> list[DuplicateDecision]:
-    """Every decision a person made on the link, oldest first."""
-    _link(session, link_id)
-    return list(session.scalars(select(DuplicateDecision)
-                                .where(DuplicateDecision.link_id == link_id)
-                                .order_by(DuplicateDecision.id)))
 
 
 def decide(session: Session, link_id: int, same: bool, reviewer: str,
@@ -84,7 +83,7 @@ def decide(session: Session, link_id: int, same: bool, reviewer: str,
             "duplicate links", f"link {link_id}", f"the link is {link.status}, not pending",
             "undo a merge with `livingreview duplicates undo LINK`",
         )
-    _record(session, link, MERGED if same else DISTINCT, reviewer, note)
+    _record(link, MERGED if same else DISTINCT, reviewer, note)
     session.flush()
     return link
 
@@ -95,7 +94,7 @@ def undo(session: Session, link_id: int, reviewer: str, note: str | None = None)
     if link.status != MERGED:
         raise InputError("duplicate links", f"link {link_id}",
                          f"the link is {link.status}, not merged", "only a merge can be undone")
-    _record(session, link, UNDONE, reviewer, note)
+    _record(link, UNDONE, reviewer, note)
     session.flush()
     return link
 
