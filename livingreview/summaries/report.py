@@ -349,20 +349,19 @@ def _search_log_markdown(log: dict[str, Any]) -> list[str]:
         out += ["No search in this version: it was written without an update run, or for a run "
                 "that stored no harvest counts.", ""]
         return out
+    late = ((log["pubmed"] or {}).get("passes") or {}).get("mhda")
     for source, entry in log["sources"].items():
         start, end = entry["window"]
-        line = f"- {source}, records created {start} to {end}: "
         if "returned" in entry:
-            line += (f"{entry['returned']} returned by the ranked search, {entry['matched']} "
-                     "matched the review's search strategy")
+            line = (f"- {source}, records created {start} to {end}: {entry['returned']} returned "
+                    f"by the ranked search, {entry['matched']} matched the review's search "
+                    "strategy")
+        elif source == "pubmed" and late:
+            line = (f"- {source}, window {start} to {end}: {entry['identified']} identified "
+                    f"({entry['identified'] - late['new']} created in the window, "
+                    f"{late['new']} created earlier and indexed for MeSH in it)")
         else:
-            line += f"{entry['identified']} identified"
-            late = ((log["pubmed"] or {}).get("passes") or {}).get("mhda") if source == "pubmed" \
-                else None
-            if late:
-                line = (f"- {source}, window {start} to {end}: {entry['identified']} identified "
-                        f"({entry['identified'] - late['new']} created in the window, "
-                        f"{late['new']} created earlier and indexed for MeSH in it)")
+            line = f"- {source}, records created {start} to {end}: {entry['identified']} identified"
         out.append(line + ".")
     out.append("")
     pubmed = log["pubmed"]
