@@ -91,6 +91,15 @@ def post_filter(record: Record, patterns: dict[str, list[str]]) -> tuple[bool, l
     return keep, []
 
 
+def _add_unseen(records: dict[str, Record], found: list[Record],
+                key: Callable[[Record], str]) -> int:
+    """Add the records an earlier pass did not give (the first copy wins); how many were new."""
+    before = len(records)
+    for record in found:
+        records.setdefault(key(record), record)
+    return len(records) - before
+
+
 def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
                    http: httpx.Client, archive: Callable[[Any], None]) -> SourceHarvest:
     """Query one source for its window; every response is archived before it is parsed."""
@@ -109,12 +118,9 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
                                     archive, batch_size=int(config.get("batch_size", 200)),
                                     date_field=date_field)
             summary = summary or dict(result.summary)
-            new = [r for r in result.records if r.pmid not in records]
             passes[date_field] = {key: result.summary[key] for key in
                                   ("count", "fetched", "querytranslation", "windows", "splits")}
-            passes[date_field]["new"] = len(new)
-            for record in new:
-                records[record.pmid] = record
+            passes[date_field]["new"] = _add_unseen(records, result.records, lambda r: r.pmid)
         if len(fields) > 1:
             summary["passes"] = passes
             summary["fetched"] = len(records)
@@ -131,8 +137,7 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
                                       **({"from_pub_date": config["from_pub_date"]}
                                          if "from_pub_date" in config else {}))
             summaries[date_field] = result.summary
-            for record in result.records:
-                records.setdefault(record.doi or record.source_id, record)
+            _add_unseen(records, result.records, lambda r: r.doi or r.source_id)
         # What the post-filter drops stays in the raw archive and is counted, never stored as a
         # candidate: it did not match the review's search strategy.
         kept = [r for r in records.values() if post_filter(r, config["post_filter"])[0]]
