@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from livingreview.errors import InputError
-from livingreview.records import Record
+from livingreview.records import NOT_STORED, Record
 from livingreview.screening.scheme import normalise_code
 from livingreview.store.models import ChartingCode, ScreeningDecision, SourceHit, StoredRecord, UpdateRun
 
@@ -113,7 +113,7 @@ def load_baseline(session: Session, cutoff: date, path: Path = SEED_FILE) -> Bas
         stored = StoredRecord(origin="seed", study_id=row["ref_id"], in_baseline=True,
                               added_run_id=run.id, added_at=decided_at,
                               **{k: v for k, v in record.to_dict().items()
-                                 if k not in ("source", "source_id")})
+                                 if k not in NOT_STORED})
         session.add(stored)
         session.flush()
         session.add(SourceHit(record_id=stored.id, source="seed", source_id=row["ref_id"],

@@ -1,4 +1,4 @@
-"""Planning and running one source's harvest for a window, and the local Boolean post-filter.
+"""Planning and running one source's harvest for a window.
 
 The watermark of a source is the last day it was harvested successfully; the next window starts
 a few days before it (``overlap_days``; deduplication absorbs the overlap) and, on the first
@@ -7,7 +7,6 @@ run, at the published search's cut-off.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable
@@ -70,27 +69,6 @@ def plan_windows(session: Session, review: dict[str, Any], sources: list[str], *
     return windows
 
 
-def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
-    return {block: re.compile("|".join(f"(?:{p})" for p in items), re.IGNORECASE)
-            for block, items in patterns.items()}
-
-
-def post_filter(record: Record, patterns: dict[str, list[str]]) -> tuple[bool, list[str]]:
-    """Table 1 as regular expressions (P AND C AND S) for sources without Boolean search.
-
-    A record without an abstract cannot show the C block; it is kept, flagged
-    ``needs_abstract``, when the title shows P and the title or journal shows S.
-    """
-    blocks = _compile(patterns)
-    title, abstract, journal = record.title or "", record.abstract or "", record.journal or ""
-    if not abstract:
-        keep = bool(blocks["P"].search(title)) and bool(blocks["S"].search(f"{title} {journal}"))
-        return keep, ["needs_abstract"] if keep else []
-    text = f"{title} {abstract}"
-    keep = all(blocks[b].search(text if b != "S" else f"{text} {journal}") for b in ("P", "C", "S"))
-    return keep, []
-
-
 def _add_unseen(records: dict[str, Record], found: list[Record],
                 key: Callable[[Record], str]) -> int:
     """Add the records an earlier pass did not give (the first copy wins); how many were new."""
@@ -104,8 +82,10 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
                    http: httpx.Client, archive: Callable[[Any], None]) -> SourceHarvest:
     """Query one source for its window; every response is archived before it is parsed."""
     from livingreview.sources import crossref, pubmed
+    from livingreview.strategy import evaluate, local_strategy, pubmed_query, source_variant
 
     config = review["sources"].get(window.source, {})
+    variant = source_variant(review, window.source)
     if window.source == "pubmed":
         # Create Date finds the month's new records; a MeSH Date pass (search-strategy.md, "MeSH
         # lag") finds older ones that match only now that they are indexed. One record per PMID.
@@ -114,16 +94,29 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
         summary: dict[str, Any] = {}
         passes: dict[str, Any] = {}
         for date_field in fields:
-            result = pubmed.harvest(http, settings, config["query"], window.start, window.end,
+            result = pubmed.harvest(http, settings, pubmed_query(config, variant), window.start,
+                                    window.end,
                                     archive, batch_size=int(config.get("batch_size", 200)),
                                     date_field=date_field)
+            if variant != "faithful":
+                # What the variant adds: the faithful query's count for the same window.
+                passes_faithful = pubmed.count(http, settings, config["query"], window.start,
+                                               window.end, archive, date_field=date_field)
+                result.summary["count_faithful"] = passes_faithful
             summary = summary or dict(result.summary)
             passes[date_field] = {key: result.summary[key] for key in
-                                  ("count", "fetched", "querytranslation", "windows", "splits")}
+                                  ("count", "fetched", "querytranslation", "windows", "splits")
+                                  if key in result.summary}
+            if "count_faithful" in result.summary:
+                passes[date_field]["count_faithful"] = result.summary["count_faithful"]
             passes[date_field]["new"] = _add_unseen(records, result.records, lambda r: r.pmid)
         if len(fields) > 1:
             summary["passes"] = passes
             summary["fetched"] = len(records)
+        summary["variant"] = variant
+        if variant != "faithful":
+            summary["count_faithful"] = sum(p.get("count_faithful", 0) for p in passes.values())
+            summary["count_variant"] = sum(p["count"] for p in passes.values())
         return SourceHarvest("pubmed", window, list(records.values()), summary)
     if window.source == "crossref":
         # Two passes (search-strategy.md part c): created-date finds new DOIs, index-date finds
@@ -138,10 +131,24 @@ def harvest_source(window: Window, settings: Settings, review: dict[str, Any],
                                          if "from_pub_date" in config else {}))
             summaries[date_field] = result.summary
             _add_unseen(records, result.records, lambda r: r.doi or r.source_id)
-        # What the post-filter drops stays in the raw archive and is counted, never stored as a
-        # candidate: it did not match the review's search strategy.
-        kept = [r for r in records.values() if post_filter(r, config["post_filter"])[0]]
-        return SourceHarvest("crossref", window, kept, {"passes": summaries},
+        # What the local strategy drops stays in the raw archive and is counted, never stored as
+        # a candidate: it did not match the review's search strategy. Both variants are counted
+        # so the report can say what the variant adds.
+        # Most Crossref works carry no abstract: look them up by DOI first (field provenance in
+        # each record's field_sources), so the strategy and the detectors read the abstract.
+        from livingreview.abstracts import enrich_abstracts
+
+        lookups = tuple(review.get("search", {}).get("abstract_sources", ["pubmed"]))
+        abstracts = enrich_abstracts(http, settings, list(records.values()), archive, lookups)
+        chosen = local_strategy(review, variant).compiled()
+        faithful = local_strategy(review, "faithful").compiled()
+        kept = [r for r in records.values() if evaluate(chosen, r).kept]
+        summary = {"passes": summaries, "variant": variant, "received": len(records),
+                   "kept_variant": len(kept),
+                   "kept_faithful": sum(evaluate(faithful, r).kept for r in records.values()),
+                   "needs_abstract": sum(evaluate(chosen, r).needs_abstract for r in kept),
+                   "abstracts": abstracts}
+        return SourceHarvest("crossref", window, kept, summary,
                              filtered_out=len(records) - len(kept))
     raise ConfigError(f"{window.source}: harvesting is not available yet. "
                       f"Fix: enable only pubmed and crossref in review.toml [sources]")

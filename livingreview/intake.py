@@ -18,7 +18,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from livingreview.dedup import CorpusIndex, Match, dedupe_batch
-from livingreview.records import Record
+from livingreview.records import NOT_STORED, Record
 from livingreview.screening.eligibility import prefilter
 from livingreview.screening.status import merged_record_ids
 from livingreview.store.models import (
@@ -30,7 +30,7 @@ from livingreview.store.models import (
 )
 
 AUTO_REVIEWER = "auto:eligibility"
-_RECORD_FIELDS = [f for f in Record.__dataclass_fields__ if f not in ("source", "source_id")]
+_RECORD_FIELDS = [f for f in Record.__dataclass_fields__ if f not in NOT_STORED]
 
 
 @dataclass

@@ -96,6 +96,10 @@ def plain_text(value: str | None) -> str | None:
     return text or None
 
 
+#: Record fields that are not columns of a stored record (they live in the hit's payload).
+NOT_STORED = ("source", "source_id", "field_sources")
+
+
 @dataclass
 class Record:
     """One bibliographic item as one source gave it.
@@ -126,6 +130,9 @@ class Record:
     mesh_terms: list[str] = field(default_factory=list)
     created_date: str | None = None  # ISO date the source first registered the item
     url: str | None = None
+    # Field-level provenance: a field another source filled in, e.g. {"abstract": "pubmed:123"}
+    # for a Crossref record whose abstract came from PubMed. Kept with the hit, not a column.
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.doi = normalise_doi(self.doi)

@@ -1,6 +1,7 @@
 """ESearch and EFetch over a scenario's recorded PubMed articles.
 
-The search term is taken as it comes: only its date windows decide which PMIDs match, on Create
+The search term is taken as it comes: only its date windows, and the PMID (``123[uid]``) and DOI
+(``"10.x/y"[aid]``) lists of look-ups, decide which PMIDs match, on Create
 Date ``("2024/05/01"[crdt] : "2024/05/31"[crdt])`` (also ``2024/05/01:2024/05/31[crdt]``, a single
 ``"2024/05"[crdt]``, and the long tag ``[Create Date]``) and on MeSH Date (``[mhda]``,
 ``[MeSH Date]``: the article's ``PubStatus="medline"`` history date; an article without one is not
@@ -185,7 +186,7 @@ def esearch(scenario: Scenario, history: HistoryServer, params: dict[str, str]) 
         windows = date_windows(term)
     except TermError as exc:
         return _xml(_no_hits(term, exc.phrase))
-    pmids = [a.pmid for a in scenario.articles if _matches(a, windows)]
+    pmids = [a.pmid for a in scenario.articles if _matches(a, windows) and _listed(a, term)]
     page = pmids[retstart : retstart + min(retmax, RETMAX_LIMIT)]
     history_tags = ""
     if (param(params, "usehistory") or "").lower() == "y":
@@ -199,6 +200,36 @@ def esearch(scenario: Scenario, history: HistoryServer, params: dict[str, str]) 
         f"<QueryTranslation>{escape(term)}</QueryTranslation>{warning}</eSearchResult>\n"
     )
     return _xml(bodies.ESEARCH_PROLOGUE + body.encode())
+
+
+_UID = re.compile(r"\b(\d+)\s*\[(?:uid|pmid)\]", re.IGNORECASE)
+_AID = re.compile(r'"?(10\.\d{4,9}/[^\s"\[\]]+)"?\s*\[(?:aid|doi)\]', re.IGNORECASE)
+# The article's own DOI: its ELocationID, or the first ArticleIdList (PubmedData's; the ones in
+# a ReferenceList name the cited works).
+_ELOCATION_DOI = re.compile(rb'<ELocationID EIdType="doi"[^>]*>([^<]+)</ELocationID>')
+_OWN_IDS = re.compile(rb"<PubmedData>.*?<ArticleIdList>(.*?)</ArticleIdList>", re.DOTALL)
+_ID_DOI = re.compile(rb'<ArticleId IdType="doi">([^<]+)</ArticleId>')
+
+
+def _article_dois(element: bytes) -> set[str]:
+    found = _ELOCATION_DOI.findall(element)
+    own = _OWN_IDS.search(element)
+    if own:
+        found += _ID_DOI.findall(own.group(1))
+    return {doi.decode().strip().lower() for doi in found}
+
+
+def _listed(article: RecordedArticle, term: str) -> bool:
+    """Look-ups by PMID (``123[uid]``) or DOI (``"10.x/y"[aid]``) keep only the articles they
+    list; like the rest of the term (not interpreted), the lists are ORed as the look-ups write
+    them. A term without such a list keeps every article."""
+    uids = set(_UID.findall(term))
+    dois = {d.lower() for d in _AID.findall(term)}
+    if not uids and not dois:
+        return True
+    if article.pmid in uids:
+        return True
+    return bool(dois & _article_dois(article.element))
 
 
 def _no_hits(term: str, phrase: str) -> bytes:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from livingreview.errors import InputError, LivingReviewError
 from livingreview.formats import asreview, rayyan
-from livingreview.records import Record
+from livingreview.records import NOT_STORED, Record
 from livingreview.screening.eligibility import REASON_CODES
 from livingreview.screening.external import ExternalDecision
 from livingreview.screening.status import (
@@ -39,7 +39,7 @@ from livingreview.store.models import Candidate, StoredRecord
 
 FORMATS = ("rayyan", "asreview")
 _CODE = re.compile(r"\bEX_[A-Z_]+\b")
-_RECORD_FIELDS = [f for f in Record.__dataclass_fields__ if f not in ("source", "source_id")]
+_RECORD_FIELDS = [f for f in Record.__dataclass_fields__ if f not in NOT_STORED]
 
 
 def to_record(stored: StoredRecord) -> Record:

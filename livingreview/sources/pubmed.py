@@ -629,6 +629,39 @@ def _windows(client: SourceClient, settings: Settings, query: str, start: date, 
                         splits, date_field)
 
 
+def search(client: httpx.Client | SourceClient, settings: Settings, term: str, archive: Archive,
+           *, retmax: int = DEFAULT_BATCH_SIZE, fetch: bool = False,
+           retry: RetryPolicy | None = None) -> tuple[ESearchResult, list[Record]]:
+    """One ESearch of ``term`` without a date window (look-ups by ``[uid]`` or ``[aid]``), and
+    with ``fetch`` the matching records by EFetch from the history server."""
+    sender = source_client(client, SOURCE, rate_for(settings), settings, retry)
+    request = build_esearch_request(settings, term, retmax=retmax)
+    raw = _send(sender, request, archive)
+    result = parse_or_fail(parse_esearch, raw, redact_request(request, sender.secrets),
+                           "ESearch result")
+    records: list[Record] = []
+    if fetch and result.count and result.webenv:
+        request = build_efetch_request(settings, result.webenv, result.query_key,
+                                       retmax=min(max(result.count, 1), 10000))
+        raw = _send(sender, request, archive)
+        records = parse_or_fail(parse_efetch, raw, redact_request(request, sender.secrets),
+                                "EFetch batch")
+    return result, records
+
+
+def count(client: httpx.Client | SourceClient, settings: Settings, query: str, start: date,
+          end: date, archive: Archive, *, date_field: str = "crdt",
+          retry: RetryPolicy | None = None) -> int:
+    """How many records ``query`` matches in the window (one ESearch, ``retmax=0``)."""
+    check_window(SOURCE, start, end)
+    _check_date_field(date_field)
+    sender = source_client(client, SOURCE, rate_for(settings), settings, retry)
+    request = build_esearch_request(settings, query, start, end, retmax=0, date_field=date_field)
+    raw = _send(sender, request, archive)
+    return parse_or_fail(parse_esearch, raw, redact_request(request, sender.secrets),
+                         "ESearch count").count
+
+
 def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str, start: date,
             end: date, archive: Archive, *, batch_size: int = DEFAULT_BATCH_SIZE,
             max_per_search: int = MAX_RETRIEVABLE, retry: RetryPolicy | None = None,
