@@ -65,6 +65,9 @@ class Settings:
     http_timeout: float = 30.0
     crossref_rate: float = 3.0  # list requests/s: the polite pool's limit; Plus members have more
     expectations_dir: Path | None = None  # None: the project's expectations/ folder
+    # An update lock whose holder runs on another machine and has not beaten for this long is
+    # presumed dead (on this machine a dead holder is recognised at once).
+    lock_stale_minutes: float = 120.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -86,6 +89,7 @@ class Settings:
             http_timeout=float(_env("HTTP_TIMEOUT", str(cls.http_timeout))),
             crossref_rate=float(_env("CROSSREF_RATE", str(cls.crossref_rate))),
             expectations_dir=Path(_env("EXPECTATIONS_DIR")) if _env("EXPECTATIONS_DIR") else None,
+            lock_stale_minutes=float(_env("LOCK_STALE_MINUTES", str(cls.lock_stale_minutes))),
         )
         values.update(overrides)
         if "dedup_index" not in overrides:

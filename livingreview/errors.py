@@ -9,6 +9,7 @@
     │   ├── TransientSourceError   worth retrying: timeouts, 429, 5xx
     │   └── PermanentSourceError   not worth retrying: 4xx, an error inside a 200 body
     ├── StoreError             the corpus store refused an operation
+    │   └── UpdateLocked           another update holds the store's update lock
     └── ValidationFailed       the data-quality gate failed (carries the readable report)
 
 Every message says what went wrong, where, and what to do about it.
@@ -69,6 +70,14 @@ class PermanentSourceError(SourceError):
 
 class StoreError(LivingReviewError):
     """The corpus store refused an operation."""
+
+
+class UpdateLocked(StoreError):
+    """Another update (or report) is writing to this store; ``holder`` says which."""
+
+    def __init__(self, message: str, holder: dict[str, Any]) -> None:
+        self.holder = holder
+        super().__init__(message)
 
 
 class ValidationFailed(LivingReviewError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -11,7 +11,9 @@ from prefect.runtime import flow_run
 
 from livingreview.config import Settings
 from livingreview.harvest import Window, enabled_sources, plan_windows
+from livingreview.store import locks
 from livingreview.store.database import require_schema, session_scope
+from livingreview.store.models import UpdateRun
 from livingreview.store.runs import advance_watermarks, finish_run, record_counts, start_run
 
 
@@ -19,11 +21,25 @@ from livingreview.store.runs import advance_watermarks, finish_run, record_count
 def open_run(settings: Settings, review: dict[str, Any], since: date | None, until: date | None,
              sources: list[str] | None) -> tuple[int, list[Window]]:
     require_schema(settings.database_url)
+    # The run and its lock first, in a transaction that starts by writing: a second update waits
+    # for this one to commit and then finds the lock, instead of planning the same windows.
     with session_scope(settings.database_url) as session:
-        windows = plan_windows(session, review, enabled_sources(review, sources),
-                               since=since, until=until)
-        run_id = start_run(session, window_start=min(w.start for w in windows),
-                           window_end=max(w.end for w in windows), flow_run_id=flow_run.get_id())
+        run_id = start_run(session, window_start=None, window_end=None,
+                           flow_run_id=flow_run.get_id())
+        locks.acquire(session, run_id,
+                      stale_after=timedelta(minutes=settings.lock_stale_minutes))
+    try:
+        with session_scope(settings.database_url) as session:
+            windows = plan_windows(session, review, enabled_sources(review, sources),
+                                   since=since, until=until)
+            run = session.get(UpdateRun, run_id)
+            run.window_start = min(w.start for w in windows)
+            run.window_end = max(w.end for w in windows)
+    except Exception as exc:
+        with session_scope(settings.database_url) as session:
+            finish_run(session, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            locks.release(session, run_id)
+        raise
     logger = get_run_logger()
     for w in windows:
         logger.info("run %s: %s window %s to %s", run_id, w.source, w.start, w.end)
@@ -36,12 +52,14 @@ def close_run(settings: Settings, run_id: int, status: str, counts: dict[str, An
     with session_scope(settings.database_url) as session:
         finish_run(session, run_id, status=status, counts=counts, error=error,
                    report_version=report_version)
+        locks.release(session, run_id)
 
 
 @task(cache_policy=NO_CACHE)
 def save_run_counts(settings: Settings, run_id: int, counts: dict[str, Any]) -> None:
     with session_scope(settings.database_url) as session:
         record_counts(session, run_id, counts)
+        locks.heartbeat(session, run_id)
 
 
 @task(cache_policy=NO_CACHE)

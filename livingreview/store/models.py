@@ -62,6 +62,23 @@ class Watermark(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class StoreLock(Base):
+    """A named writer lock: at most one update (or report) writes to the store at a time.
+
+    The row exists while its holder runs; ``holder`` is ``host:pid`` so that a lock left by a
+    killed process on this machine is recognised as stale at once, and ``heartbeat_at`` lets a
+    lock from another machine expire.
+    """
+
+    __tablename__ = "store_locks"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("update_runs.id"))
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RawResponse(Base):
     """Every API response body, archived with its request before it is parsed."""
 
