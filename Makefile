@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 export DO_NOT_TRACK = 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 60
 
-.PHONY: setup run demo test bench bench-setup bench-dedup bench-screening server clean
+.PHONY: setup run demo test bench bench-setup bench-dedup bench-screening bench-cocreation server clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,16 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 
 bench-setup: $(BIN)/.bench-installed .venv-asreview/.installed
 
-bench: bench-dedup bench-screening  ## benchmarks (numbers, next to the peers run in the same run)
+bench: bench-dedup bench-screening bench-cocreation  ## benchmarks (numbers, next to the peers run in the same run)
 
 bench-dedup: bench-setup
 	$(BIN)/python benchmarks/dedup.py $(BENCH_DATA)/dedup
 
 bench-screening: bench-setup
 	$(BIN)/python benchmarks/screening.py $(BENCH_DATA)/screening
+
+bench-cocreation: setup
+	$(BIN)/python benchmarks/cocreation.py
 
 server: setup  ## a local Prefect server with its UI on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200

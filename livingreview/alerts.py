@@ -7,17 +7,15 @@ environment and are never logged; what is logged names only how many targets wer
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import apprise
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from livingreview.cocreation.decisions import detector_for, raise_alerts
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings, scrub
-from livingreview.records import Record
-from livingreview.store.models import Candidate, StoredRecord
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +32,30 @@ class DeliveryReport:
     delivered: bool
 
 
-def co_creation_matches(record: Record, patterns: list[str]) -> list[str]:
-    """The patterns a record's title or abstract matches (case-insensitive)."""
-    text = " ".join(filter(None, [record.title, record.abstract]))
-    return [p for p in patterns if re.search(p, text, flags=re.IGNORECASE)]
-
-
-def new_co_creation_candidates(session: Session, run_id: int, patterns: list[str]) -> list[dict[str, Any]]:
-    from livingreview.intake import to_record
-
-    found = []
-    for candidate, row in session.execute(
-            select(Candidate, StoredRecord).join(StoredRecord, StoredRecord.id == Candidate.record_id)
-            .where(Candidate.run_id == run_id).order_by(StoredRecord.id)):
-        matched = co_creation_matches(to_record(row), patterns)
-        if matched:
-            found.append({"record_id": row.id, "title": row.title, "year": row.year,
-                          "doi": row.doi, "pmid": row.pmid, "matched": matched})
-    return found
+def new_co_creation_candidates(session: Session, run_id: int,
+                                config: DetectorConfig) -> list[dict[str, Any]]:
+    """Raise an alert for every new candidate of the run the co-creation detector flags."""
+    detector = detector_for(session, config)
+    return [{"alert_id": alert.id, "record_id": record.id, "title": record.title,
+             "year": record.year, "doi": record.doi, "pmid": record.pmid, "score": flag.score,
+             "mode": flag.mode, "evidence": [e.passage for e in flag.evidence
+                                             if e.strength == "actor"][:2]
+             or [e.passage for e in flag.evidence][:1]}
+            for alert, record, flag in raise_alerts(session, run_id, detector)]
 
 
 def co_creation_notification(review_title: str, version: int | None,
                              found: list[dict[str, Any]]) -> Notification:
-    lines = [f"{len(found)} new candidate(s) for '{review_title}' mention co-creation or co-design:"]
+    lines = [f"{len(found)} new candidate(s) for '{review_title}' may describe co-creation "
+             "(peer workers in the early phases of the service cycle: commissioning, planning, "
+             "design, governance):"]
     for item in found:
         ident = f"doi:{item['doi']}" if item["doi"] else f"PMID {item['pmid']}"
-        lines.append(f"- {item['title']} ({item['year']}; {ident})")
-    lines.append("They are in the screening queue (`livingreview queue`).")
+        lines.append(f"- alert {item['alert_id']}: {item['title']} ({item['year']}; {ident})")
+        lines += [f"    \"{passage}\"" for passage in item["evidence"]]
+    lines.append("They are in the screening queue (`livingreview queue`). Confirm or dismiss each "
+                 "alert (`livingreview alerts confirm ID`, `alerts dismiss ID --why ...`): the "
+                 "detector learns from these decisions.")
     if version is not None:
         lines.append(f"Report version {version}.")
     return Notification(title=f"livingreview: {len(found)} new co-creation candidate(s)",

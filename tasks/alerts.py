@@ -14,6 +14,7 @@ from livingreview.alerts import (
     search_change_notification,
     send,
 )
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings
 from livingreview.store.database import session_scope
 
@@ -33,7 +34,7 @@ def alert_maintainers(settings: Settings, review: dict[str, Any], run_id: int,
         logger.warning("PubMed's query translation changed since version %s",
                        search_log.get("compared_with_version"))
     with session_scope(settings.database_url) as session:
-        found = new_co_creation_candidates(session, run_id, review["alerts"]["co_creation_patterns"])
+        found = new_co_creation_candidates(session, run_id, DetectorConfig.from_review(review))
     if not found:
         logger.info("no new co-creation candidates")
         return {"co_creation": 0, "notified": 0}
@@ -42,7 +43,9 @@ def alert_maintainers(settings: Settings, review: dict[str, Any], run_id: int,
                    resource={"prefect.resource.id": f"livingreview.record.{item['record_id']}",
                              "prefect.resource.name": (item["title"] or "")[:200]},
                    payload={"run_id": run_id, "doi": item["doi"], "pmid": item["pmid"],
-                            "year": item["year"], "matched": item["matched"]})
+                            "year": item["year"], "alert_id": item["alert_id"],
+                            "score": item["score"], "mode": item["mode"],
+                            "evidence": item["evidence"]})
     delivery = send(co_creation_notification(review["review"]["title"], version, found), settings)
     logger.info("%d co-creation candidate(s); notified %d target(s)", len(found), delivery.targets)
     return {"co_creation": len(found), "notified": delivery.targets,

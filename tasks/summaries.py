@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings
 from livingreview.store.database import session_scope
 from livingreview.store.runs import next_report_version
@@ -19,7 +20,8 @@ def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) ->
     with session_scope(settings.database_url) as session:
         version = next_report_version(session)
         report = write_report(session, settings.report_dir, version, run_id,
-                              search_note=review["review"].get("narrower_search_note"))
+                              search_note=review["review"].get("narrower_search_note"),
+                              detector=DetectorConfig.from_review(review))
     create_markdown_artifact(markdown=report.markdown, key="review-report",
                              description=f"Living review, version {version}")
     for name, rows in report.tables.items():

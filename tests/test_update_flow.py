@@ -139,10 +139,12 @@ def receiver():
 
 def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
         project, monkeypatch, tmp_path, receiver, caplog, capfd):
-    # A review whose co-creation rule matches a word in the recorded demo candidates, so that
-    # the alert fires on real data; everything else as in the project's review.toml.
+    # A review whose co-creation detector flags every candidate (threshold 0), so that the alert
+    # fires on the recorded demo candidates; everything else as in the project's review.toml.
+    # Which records the detector flags is tested in test_cocreation_detector.py.
     review = (Path(__file__).resolve().parent.parent / "review.toml").read_text(encoding="utf-8")
-    review = review.replace("co_creation_patterns = [", "co_creation_patterns = [\n  '\\bpatients?\\b',")
+    assert "\nthreshold = 3.0\n" in review
+    review = review.replace("\nthreshold = 3.0\n", "\nthreshold = 0.0\n")
     (tmp_path / "review.toml").write_text(review, encoding="utf-8")
     monkeypatch.setenv("LR_REVIEW_FILE", str(tmp_path / "review.toml"))
     monkeypatch.setenv("LR_NCBI_API_KEY", FAKE_KEY)
@@ -153,7 +155,8 @@ def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
     with caplog.at_level(logging.DEBUG):
         result = update_review(until=UNTIL)
     alerts = result["counts"]["alerts"]
-    assert alerts["co_creation"] > 0 and alerts["delivered"]
+    assert alerts["co_creation"] == result["counts"]["queue"]["queued"]  # every candidate
+    assert alerts["delivered"]
     assert len(_Receiver.received) == 1
     message = _Receiver.received[0]["body"]
     assert "co-creation" in message["title"] and "screening queue" in message["message"]

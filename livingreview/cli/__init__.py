@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import typer
 
-from livingreview.cli import corpus, dedup, imports, parse, report, screening, search, simulate
+from livingreview.cli import (
+    corpus,
+    dedup,
+    detect,
+    imports,
+    parse,
+    report,
+    screening,
+    search,
+    simulate,
+)
 
 app = typer.Typer(
     name="livingreview",
@@ -18,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (corpus, parse, dedup, screening, simulate, imports, report, search):
+for _module in (corpus, parse, dedup, detect, screening, simulate, imports, report, search):
     _module.register(app)
 
 

@@ -237,3 +237,37 @@ class ChartingCode(Base):
     coder: Mapped[str] = mapped_column(String(80))
     provenance: Mapped[str | None] = mapped_column(Text)
     coded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CoCreationAlert(Base):
+    """A record the co-creation detector flagged and the maintainers were told about (once per
+    record). ``evidence`` keeps the passages that carried the flag, ``mode`` whether the rules
+    or the learned model decided."""
+
+    __tablename__ = "co_creation_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), unique=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("update_runs.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    mode: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[list] = mapped_column(default=list)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    decisions: Mapped[list[AlertDecision]] = relationship(
+        back_populates="alert", order_by="AlertDecision.id")
+
+
+class AlertDecision(Base):
+    """Append-only: a maintainer confirmed or dismissed an alert; the latest row is in force."""
+
+    __tablename__ = "alert_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("co_creation_alerts.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))  # confirmed | dismissed
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    alert: Mapped[CoCreationAlert] = relationship(back_populates="decisions")

@@ -24,6 +24,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from livingreview.cocreation.decisions import detector_status, status_sentence
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.errors import InputError
 from livingreview.screening.status import included_record_ids
 from livingreview.store.models import Candidate, StoredRecord, UpdateRun
@@ -61,13 +63,15 @@ def version_dir(out_root: Path, version: int) -> Path:
 
 def write_report(session: Session, out_root: Path, version: int, run_id: int | None = None,
                  previous_dir: Path | None = None, *, search_note: str | None = None,
-                 published: dict[str, Any] | None = None, note: str | None = None) -> ReportPaths:
+                 published: dict[str, Any] | None = None, note: str | None = None,
+                 detector: DetectorConfig | None = None) -> ReportPaths:
     """Recompute everything and write version ``version`` of the report under ``out_root``.
 
     ``previous_dir`` is the folder of the version to compare with; by default the folder of
     version ``version - 1`` under ``out_root`` when it exists. ``search_note`` replaces the
     standard sentence on the narrower living search (review.toml ``narrower_search_note``).
     ``note`` is said after what the version is (e.g. that it was rewritten between runs).
+    ``detector`` is review.toml's co-creation detector configuration (default: its defaults).
     """
     if version < 1:
         raise InputError("write_report", "version", f"version {version} is not positive",
@@ -101,6 +105,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
         "published_comparison": [c.as_dict() for c in comparisons],
     }
     summary["search_log"] = search_log(prisma_run, previous)
+    summary["co_creation_detector"] = detector_status(session, detector or DetectorConfig())
     changes = _changes(session, summary, previous)
     summary["changes"] = {k: v for k, v in changes.items() if k != "new_candidate_titles"}
 
@@ -453,6 +458,7 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
             "store): 13,178 records screened, 445 full texts assessed, 273 excluded, 172 "
             "studies included (11 of them from reference lists, experts and scanning).", ""]
     out += _search_log_markdown(summary["search_log"])
+    out += ["## Co-creation alerts", "", status_sentence(summary["co_creation_detector"]), ""]
     out += ["## Figures", "",
             f"![Fig. 2: included studies per year]({pngs[figures.FIG2]})", "",
             f"![Fig. 3: included studies per region and period]({pngs[figures.FIG3]})", "",

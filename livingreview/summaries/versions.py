@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.errors import InputError
 from livingreview.store.models import UpdateRun
 from livingreview.store.runs import next_report_version
@@ -31,7 +32,8 @@ def latest_update_run(session: Session) -> int | None:
 
 
 def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = None,
-                   version: int | None = None, search_note: str | None = None) -> ReportPaths:
+                   version: int | None = None, search_note: str | None = None,
+                   detector: DetectorConfig | None = None) -> ReportPaths:
     """Write the report again from the store as it is now, as version ``version`` (default: the
     next one) for run ``run_id`` (default: the latest succeeded update run; with none, the
     report summarises the corpus without a run), and note the version in ``update_runs``.
@@ -49,7 +51,8 @@ def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = Non
     note = (f"It was rewritten on {when:%Y-%m-%d} (`livingreview report`), so it counts the "
             "screening decisions, imports and coding made since the run"
             + (f", and replaces an earlier version {version}." if replaced else "."))
-    paths = write_report(session, out_root, version, run_id, search_note=search_note, note=note)
+    paths = write_report(session, out_root, version, run_id, search_note=search_note, note=note,
+                         detector=detector)
     session.add(UpdateRun(kind=REPORT_KIND, status="succeeded", started_at=when,
                           finished_at=datetime.now(timezone.utc), report_version=version,
                           counts={"report_for_run": run_id, "replaced": replaced,
