@@ -13,41 +13,15 @@ import tempfile
 from pathlib import Path
 
 from livingreview.cocreation.detector import Flag, Text
-from livingreview.errors import InputError
-from livingreview.screening.sheets import read_sheet
+from livingreview.strategy import read_records_csv
 
-REQUIRED = ("record_id", "title", "abstract")
 OUTPUT_COLUMNS = ("record_id", "flagged", "score", "evidence")
-_FIX = "give a UTF-8 CSV whose header names record_id,title,abstract (keywords optional)"
 
 
 def read_texts(path: Path) -> list[Text]:
-    header, rows = read_sheet(path, _FIX)
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(str(path), "line 1 (header)", f"missing column(s) {', '.join(missing)}"
-                         f" (found: {', '.join(header) or 'none'})", _FIX)
-    texts: list[Text] = []
-    seen: dict[str, int] = {}
-    for line, row in rows:
-        if None in row:
-            raise InputError(str(path), f"line {line}", "more cells than the header has columns",
-                             "put quotes around cells that contain commas")
-        record_id = (row.get("record_id") or "").strip()
-        if not record_id:
-            raise InputError(str(path), f"line {line}", "empty record_id",
-                             "give every row a record_id")
-        if record_id in seen:
-            raise InputError(str(path), f"line {line}",
-                             f"record_id {record_id!r} already on line {seen[record_id]}",
-                             "give every row its own record_id")
-        seen[record_id] = line
-        if not (row.get("title") or "").strip() and not (row.get("abstract") or "").strip():
-            raise InputError(str(path), f"line {line}", f"record {record_id!r} has neither title "
-                             "nor abstract", "give the record's title and/or abstract, or drop "
-                             "the row")
-        texts.append(Text(record_id, row.get("title"), row.get("abstract"), row.get("keywords")))
-    return texts
+    """The records of RECORDS.csv (the same file format ``livingreview strategy`` reads)."""
+    return [Text(r.source_id, r.title, r.abstract, "; ".join(r.keywords))
+            for r in read_records_csv(path)]
 
 
 def write_flags(path: Path, flags: list[Flag]) -> None:
