@@ -1,7 +1,7 @@
 """co-creation alerts and maintainers' decisions on them
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02 14:40:00
 
 Each record the co-creation detector flags becomes one ``co_creation_alerts`` row (score, mode,
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
