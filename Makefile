@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 export DO_NOT_TRACK = 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 60
 
-.PHONY: setup run demo test bench bench-setup bench-dedup bench-screening bench-cocreation server clean
+.PHONY: setup run demo test postgres-server bench bench-setup bench-dedup bench-screening bench-cocreation server clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ run: setup  ## initialise the corpus and run one monthly update against the live
 demo: setup  ## the same update, offline, against the bundled replay server
 	$(BIN)/livingreview demo
 
-test: setup  ## the whole test suite, offline
+# Half of the store, flow and screening tests run on PostgreSQL too: its server comes from Debian.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (the PostgreSQL half of the test suite needs it)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: setup postgres-server  ## the whole test suite, offline
 	$(BIN)/python -m pytest -q
 
 $(BIN)/.bench-installed: $(BIN)/.installed

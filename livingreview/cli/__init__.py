@@ -13,6 +13,7 @@ from livingreview.cli import (
     dedup,
     detect,
     imports,
+    operations,
     parse,
     report,
     screening,
@@ -28,7 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (corpus, parse, dedup, detect, screening, simulate, imports, report, search):
+for _module in (corpus, parse, dedup, detect, screening, simulate, imports, report, search,
+                operations):
     _module.register(app)
 
 
