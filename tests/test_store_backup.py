@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, select
 from typer.testing import CliRunner
 
 from livingreview.cli import app
 from livingreview.cli.corpus import init_store
 from livingreview.config import Settings
-from livingreview.store.database import engine_for, session_scope
+from livingreview.store.database import alembic_config, engine_for, session_scope
 from livingreview.store.models import ScreeningDecision
 from livingreview.store.runs import archive_response
 
@@ -61,7 +62,7 @@ def test_backup_then_restore_brings_back_every_row_and_keeps_the_replaced_store(
     assert made.exit_code == 0, made.output
     folder = tmp_path / "safe" / made.stdout.strip().rsplit("/", 1)[-1]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["revision"] == "0003"
+    assert manifest["revision"] == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert manifest["tables"]["raw_responses"] == 1
     assert manifest["tables"]["records"] == len(before["records"])
 
