@@ -1,6 +1,7 @@
 """The monthly update of the living review, composed from thin tasks.
 
-harvest (per source, concurrently; responses archived first) -> deduplicate -> pre-filter and
+harvest (per source, concurrently; responses archived first) -> search recall on the known
+included studies -> deduplicate -> pre-filter and
 queue -> rank -> validate (gate) -> summarise -> alert -> advance watermarks.
 A failure anywhere keeps what was stored, records the run as failed, alerts the maintainers and
 leaves the watermarks where they were, so the next run covers the window again.
@@ -21,6 +22,7 @@ from livingreview.errors import ValidationFailed
 from tasks.alerts import alert_maintainers
 from tasks.harvest import fetch_source
 from tasks.intake import dedupe_records, queue_new_candidates, rank_candidates
+from tasks.recall import measure_search_recall
 from tasks.runs import advance_source_watermarks, close_run, open_run, save_run_counts
 from tasks.summaries import summarise_review
 from tasks.validation import validate_data
@@ -54,6 +56,8 @@ def update_review(since: date | None = None, until: date | None = None,
                           follow_redirects=True) as http:
             futures = [fetch_source.submit(settings, review, w, run_id, http) for w in windows]
             harvests = [f.result() for f in futures]
+            counts["recall"] = measure_search_recall(settings, review, run_id, http,
+                                                     [w.source for w in windows])
         counts["identified"] = {h.source: len(h.records) for h in harvests}
         counts["filtered_out"] = {h.source: h.filtered_out for h in harvests}
         counts["sources"] = {h.source: h.summary for h in harvests}

@@ -22,20 +22,28 @@ log = logging.getLogger("livingreview.abstracts")
 AID_BATCH = 100  # DOIs ORed into one PubMed ESearch term
 
 
-def _pubmed_abstracts(http: httpx.Client | SourceClient, settings: Settings, dois: list[str],
-                      archive: Archive) -> dict[str, tuple[str, str]]:
-    """DOI -> (abstract, "pubmed:<PMID>") for the DOIs PubMed holds with an abstract."""
+def pubmed_records_by_doi(http: httpx.Client | SourceClient, settings: Settings,
+                          dois: list[str], archive: Archive) -> dict[str, Record]:
+    """DOI -> the PubMed record that carries it, for the DOIs PubMed holds."""
     from livingreview.sources import pubmed
 
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, Record] = {}
     for first in range(0, len(dois), AID_BATCH):
         batch = dois[first:first + AID_BATCH]
         term = " OR ".join(f'"{doi}"[aid]' for doi in batch)
         _, records = pubmed.search(http, settings, term, archive, retmax=len(batch), fetch=True)
         for record in records:
-            if record.doi in batch and record.abstract and record.doi not in found:
-                found[record.doi] = (record.abstract, f"pubmed:{record.pmid}")
+            if record.doi in batch and record.doi not in found:
+                found[record.doi] = record
     return found
+
+
+def _pubmed_abstracts(http: httpx.Client | SourceClient, settings: Settings, dois: list[str],
+                      archive: Archive) -> dict[str, tuple[str, str]]:
+    """DOI -> (abstract, "pubmed:<PMID>") for the DOIs PubMed holds with an abstract."""
+    return {doi: (record.abstract, f"pubmed:{record.pmid}")
+            for doi, record in pubmed_records_by_doi(http, settings, dois, archive).items()
+            if record.abstract}
 
 
 LOOKUPS = {"pubmed": _pubmed_abstracts}

@@ -14,7 +14,7 @@ imported with ``--included``).
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class KnownStudy:
     key: str  # study id (agrawal2016) or record id
     title: str | None
     doi: str | None
-    pmid: str | None
+    pmid: str | None  # filled in from PubMed by DOI when the corpus has none
 
 
 @dataclass
@@ -96,8 +96,19 @@ def _matching(http: httpx.Client | SourceClient, settings: Settings, term: str, 
 
 def pubmed_recall(http: httpx.Client | SourceClient, settings: Settings, query: str,
                   studies: list[KnownStudy], archive: Archive) -> list[Outcome]:
+    from livingreview.abstracts import pubmed_records_by_doi
+
     blocks = query_blocks(" ".join(query.split()))
     outcomes: dict[str, Outcome] = {}
+    # A study known by its DOI only (the reference list gives no PMIDs) is found in PubMed by
+    # "<doi>"[aid] first; one PubMed does not hold is absent from it.
+    unresolved = sorted({s.doi for s in studies if s.doi and not s.pmid})
+    by_doi = pubmed_records_by_doi(http, settings, unresolved, archive) if unresolved else {}
+    for study in [s for s in studies if s.doi and not s.pmid]:
+        if not (study.doi in by_doi and by_doi[study.doi].pmid):
+            outcomes[study.key] = Outcome(study.key, "absent", note=f"DOI {study.doi} not in PubMed")
+    studies = [replace(s, pmid=by_doi[s.doi].pmid) if not s.pmid and s.doi in by_doi else s
+               for s in studies]
     with_pmid = [s for s in studies if s.pmid]
     for first in range(0, len(with_pmid), UID_BATCH):
         batch = with_pmid[first:first + UID_BATCH]
@@ -125,7 +136,7 @@ def pubmed_recall(http: httpx.Client | SourceClient, settings: Settings, query: 
             else:
                 outcomes[study.key] = Outcome(study.key, "absent", note=f"PMID {study.pmid} "
                                               "not returned by PubMed")
-    return [outcomes.get(s.key) or Outcome(s.key, "no_identifier", note="no PMID")
+    return [outcomes.get(s.key) or Outcome(s.key, "no_identifier", note="no PMID or DOI")
             for s in studies]
 
 

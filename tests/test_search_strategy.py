@@ -200,17 +200,22 @@ def test_a_missing_abstract_is_looked_up_by_doi_in_pubmed_with_its_provenance(se
 
 
 def test_pubmed_recall_uses_uid_lookups_and_tells_found_from_absent(settings):
-    studies = [KnownStudy("gut", None, None, "27797938"), KnownStudy("oem", None, None, "28775130"),
-               KnownStudy("gone", None, None, "99999999"), KnownStudy("bare", None, None, None)]
+    studies = [KnownStudy("gut", None, None, "27797938"),
+               KnownStudy("oem", None, "10.1136/oemed-2017-104431", None),  # DOI only
+               KnownStudy("gone", None, None, "99999999"),
+               KnownStudy("nodoi", None, "10.9999/not-in-pubmed", None),
+               KnownStudy("bare", None, None, None)]
     archived = []
     with httpx.Client(timeout=10) as http:
         outcomes = pubmed_recall(http, settings, pubmed_query(REVIEW["sources"]["pubmed"],
                                                               "extended"), studies, archived.append)
     assert [(o.study, o.status, o.note) for o in outcomes] == [
         ("gut", "found", ""), ("oem", "found", ""),
-        ("gone", "absent", "PMID 99999999 not returned by PubMed"), ("bare", "no_identifier", "no PMID")]
-    first = dict(archived[0].params) if isinstance(archived[0].params, list) else archived[0].params
-    assert "27797938[uid] OR 28775130[uid] OR 99999999[uid]" in str(first)
+        ("gone", "absent", "PMID 99999999 not returned by PubMed"),
+        ("nodoi", "absent", "DOI 10.9999/not-in-pubmed not in PubMed"),
+        ("bare", "no_identifier", "no PMID or DOI")]
+    terms = [str(raw.params) for raw in archived]
+    assert any("27797938[uid] OR 28775130[uid] OR 99999999[uid]" in t for t in terms)
 
 
 def test_crossref_recall_fetches_works_by_doi_and_names_the_failing_blocks(settings):

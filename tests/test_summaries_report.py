@@ -240,3 +240,41 @@ def test_a_report_without_a_run_says_no_search_was_logged(corpus, tmp_path):
         report = write_report(session, tmp_path / "reports", 1)
     assert report.summary["search_log"]["pubmed"] is None
     assert "No search in this version" in report.markdown
+
+
+def test_the_search_log_names_each_sources_variant_and_its_recall_on_the_included_studies(
+        corpus, tmp_path):
+    from livingreview.store.models import UpdateRun
+
+    with session_scope(corpus) as session:
+        run = _update_run(session, "a", ["Peer workers in crisis teams"], 0, 2022)
+        _harvested(session, run, pubmed=1, crossref_returned=5)
+        counts = dict(session.get(UpdateRun, run).counts)
+        counts["sources"] = {
+            "pubmed": {**counts["sources"]["pubmed"], "variant": "extended",
+                       "count_variant": 12, "count_faithful": 9},
+            "crossref": {"passes": {}, "variant": "extended", "received": 5, "kept_variant": 0,
+                         "kept_faithful": 0, "needs_abstract": 0,
+                         "abstracts": {"without_abstract": 5, "filled": {"pubmed": 2}}}}
+        counts["recall"] = {"sources": [
+            {"source": "pubmed", "variant": "extended", "studies": 3, "found": 2,
+             "recall": 0.6667, "missed": [{"study": "kern2013", "status": "missed",
+                                           "failed_blocks": ["C"], "note": ""}]},
+            {"source": "crossref", "variant": "extended", "studies": 2, "found": 1,
+             "recall": 0.5, "missed": [{"study": "x2020", "status": "absent",
+                                        "failed_blocks": [],
+                                        "note": "DOI 10.1/x not in Crossref"}]}]}
+        session.get(UpdateRun, run).counts = counts
+        session.flush()
+        report = write_report(session, tmp_path / "reports", 1, run)
+    log = report.markdown[report.markdown.index("## Search log"):report.markdown.index("## Figures")]
+    assert "- pubmed: the extended variant; 12 records match it, 9 the faithful query." in log
+    assert ("- crossref: the extended variant; of 5 records received, its local strategy kept 0 "
+            "(the faithful one 0), 0 of them kept without an abstract; 2 abstracts filled in by "
+            "DOI from another source.") in log
+    assert "### Search recall on the known included studies" in log
+    assert "- pubmed (extended): 2 of 3 (66.7%). Missed by the search: kern2013 (failed C)." in log
+    assert ("- crossref (extended): 1 of 2 (50.0%). Missed by the search: none. Not held by the "
+            "source under the study's identifier (1): x2020.") in log
+    assert report.summary["search_log"]["recall"]["sources"][0]["found"] == 2
+    assert report.summary["search_log"]["variants"]["pubmed"]["count_faithful"] == 9

@@ -75,6 +75,11 @@ def test_first_run_queues_second_run_over_the_same_window_adds_nothing(project):
         "fig2_studies_per_year.png", "fig3_region_by_period.png", "fig4_research_focus.png",
         "prisma_flow.png"}
     assert (report / "tables" / "prisma_run.csv").is_file()
+    # Every monthly run measures search recall on the known included studies, per source.
+    recall = {r["source"]: r for r in first["counts"]["recall"]["sources"]}
+    assert set(recall) == {"pubmed", "crossref"}
+    assert all(r["studies"] >= 80 and r["variant"] == "extended" for r in recall.values())
+    assert "### Search recall on the known included studies" in (report / "report.md").read_text()
 
     records, hits = _count(StoredRecord), _count(SourceHit)
     second = update_review(since=date(2021, 12, 14), until=UNTIL)

@@ -337,11 +337,69 @@ def search_log(counts: PrismaCounts | None, previous: dict[str, Any] | None) -> 
         changed = (_translation_key(pubmed["querytranslation"])
                    != _translation_key(before.get("querytranslation")))
     return {"run_id": counts.run_ids[0], "sources": sources, "pubmed": pubmed,
+            "variants": _variants(harvest.get("sources") or {}),
+            "recall": harvest.get("recall"),
             "previous_version": (previous or {}).get("version"),
             "querytranslation_changed": changed,
             "compared_with_version": (previous or {}).get("version") if changed is not None
             else None,
             "previous_querytranslation": before.get("querytranslation") if changed else None}
+
+
+_VARIANT_COUNTS = ("variant", "count_variant", "count_faithful", "received", "kept_variant",
+                   "kept_faithful", "needs_abstract", "abstracts")
+
+
+def _variants(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Which named search variant each source ran, with its yield with and without it."""
+    return {source: {k: summary[k] for k in _VARIANT_COUNTS if k in summary}
+            for source, summary in found.items() if summary.get("variant")}
+
+
+def _variant_lines(variants: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for source, v in variants.items():
+        line = f"- {source}: the {v['variant']} variant"
+        if "count_variant" in v:
+            line += (f"; {v['count_variant']} records match it, {v['count_faithful']} the faithful "
+                     "query")
+        elif "kept_variant" in v:
+            line += (f"; of {v['received']} records received, its local strategy kept "
+                     f"{v['kept_variant']} (the faithful one {v['kept_faithful']}), "
+                     f"{v['needs_abstract']} of them kept without an abstract; "
+                     f"{_filled(v.get('abstracts'))} abstracts filled in by DOI from another "
+                     "source")
+        lines.append(line + ".")
+    return lines
+
+
+def _filled(abstracts: dict[str, Any] | None) -> int:
+    return sum(((abstracts or {}).get("filled") or {}).values())
+
+
+def _recall_lines(recall: dict[str, Any] | None) -> list[str]:
+    if recall is None:
+        return []
+    out = ["### Search recall on the known included studies", ""]
+    if recall.get("error"):
+        return out + [f"Not measured this run: {recall['error']}.", ""]
+    if not recall.get("sources"):
+        return out + [f"Not measured: {recall.get('note', 'no source measured')}.", ""]
+    out += ["Does each source's search, as configured, still find the review's included studies "
+            "that carry an identifier (PubMed: the query with their PMIDs; Crossref: their works "
+            "by DOI through the local strategy)?", ""]
+    for one in recall["sources"]:
+        share = f" ({one['recall']:.1%})" if one["recall"] is not None else ""
+        missed = "; ".join(f"{m['study']} (failed {', '.join(m['failed_blocks'])})"
+                           for m in one["missed"] if m["status"] == "missed") or "none"
+        absent = [m["study"] for m in one["missed"] if m["status"] == "absent"]
+        line = (f"- {one['source']} ({one['variant']}): {one['found']} of {one['studies']}"
+                f"{share}. Missed by the search: {missed}.")
+        if absent:
+            line += (f" Not held by the source under the study's identifier ({len(absent)}): "
+                     f"{', '.join(absent)}.")
+        out.append(line)
+    return out + [""]
 
 
 def _issues(found: dict[str, list[str]]) -> str:
@@ -369,6 +427,10 @@ def _search_log_markdown(log: dict[str, Any]) -> list[str]:
             line = f"- {source}, records created {start} to {end}: {entry['identified']} identified"
         out.append(line + ".")
     out.append("")
+    if log.get("variants"):
+        out += ["Search variant per source (review.toml `[search] variant`; "
+                "docs/search-strategy-deviations.md):", "", *_variant_lines(log["variants"]), ""]
+    out += _recall_lines(log.get("recall"))
     pubmed = log["pubmed"]
     if pubmed is None:
         return out
