@@ -222,3 +222,55 @@ def test_rows_for_unknown_or_not_included_records_and_unknown_columns_are_refuse
     text = str(caught.value)
     assert "role_typ" in text and "not an included study" in text
     assert "already on line 3" in text and "'abc'" in text
+
+
+NELSON_ABSTRACT = (  # nelson2016's real abstract (tests/fixtures/included_studies)
+    "Planning the implementation of evidence-based mental health services entails commitment to "
+    "both rigour and community relevance. This research focused on collaboration among "
+    "different stakeholders (e.g. researchers, service-providers, persons with lived experience "
+    "[PWLE]) at five project sites across Canada in the planning of At Home/Chez Soi, a Housing "
+    "First initiative for homeless people with mental health problems.")
+
+
+def test_export_suggests_involvement_and_role_type_and_the_coder_always_wins(store_url,
+                                                                            tmp_path):
+    ids = _included(store_url)
+    with session_scope(store_url) as s:
+        nelson, trial, coded = (s.get(StoredRecord, i) for i in ids)
+        nelson.title = ("Collaboration and involvement of persons with lived experience in "
+                        "planning Canada's At Home/Chez Soi project")
+        nelson.abstract = NELSON_ABSTRACT
+        trial.abstract = ("Peer specialists were trained to deliver a manualised illness "
+                          "management program with fidelity.")
+        coded.abstract = "Peer workers on the planning group of the service planned new services."
+        s.add(ChartingCode(record_id=ids[2], field="involvement", value="co-production",
+                           coder="ann"))
+    sheet = tmp_path / "chart.csv"
+    with session_scope(store_url) as s:
+        export_charting(s, sheet)
+    rows = _rows(sheet)
+    assert [(r["suggested_involvement"], r["suggested_role_type"]) for r in rows] == [
+        ("co-creation", "partners in co-creation"),
+        ("co-production", "pre-determined services"),
+        ("", "partners in co-creation")]  # ann coded the involvement: no suggestion for it
+    assert rows[0]["suggestion_evidence"].startswith(
+        "[commissioning/actor: planning] Collaboration and involvement of persons with lived "
+        "experience in planning Canada's At Home/Chez Soi project.")
+    assert rows[1]["suggestion_evidence"] == (
+        "[pre-determined services: trained to deliver] Peer specialists were trained to deliver "
+        "a manualised illness management program with fidelity.")
+    assert rows[0]["involvement"] == rows[0]["role_type"] == ""  # suggestions are not codes
+
+    # Importing the sheet as exported codes nothing: a suggestion needs a coder to write it.
+    with session_scope(store_url) as s:
+        assert import_charting(s, sheet, coder="bob").values_written == 0
+    rows[0]["involvement"] = "co-creation"  # bob takes the suggestion ...
+    rows[1]["role_type"] = "peer support"   # ... and overrides another
+    _write(sheet, rows)
+    with session_scope(store_url) as s:
+        result = import_charting(s, sheet, coder="bob")
+        codes = current_codes(s)
+    assert result.values_written == 2
+    assert codes[ids[0]]["involvement"] == ["co-creation"] and "role_type" not in codes[ids[0]]
+    assert codes[ids[1]]["role_type"] == ["peer support"]
+    assert codes[ids[2]]["involvement"] == ["co-production"]

@@ -32,13 +32,18 @@ def _url() -> str:
     return url
 
 
-def _screening_settings() -> dict:
+def _review() -> dict:
+    """review.toml, or nothing when there is none (the commands then use their defaults)."""
     from livingreview.config import load_review
 
     try:
-        return load_review(Settings.from_env().review_file).get("screening", {})
+        return load_review(Settings.from_env().review_file)
     except LivingReviewError:
         return {}
+
+
+def _screening_settings() -> dict:
+    return _review().get("screening", {})
 
 
 def _stage(value: Optional[str]) -> Optional[str]:
@@ -205,13 +210,17 @@ chart_app = typer.Typer(help="Chart the included studies with the review's codin
 
 @chart_app.command("export")
 def chart_export(path: Path = typer.Argument(..., help="CSV file to write")) -> None:
-    """Write the charting sheet: one row per included study, one column per scheme field."""
+    """Write the charting sheet: one row per included study, one column per scheme field, and
+    the detector's suggested involvement and role type (with their evidence) for newly included
+    studies not yet coded; suggestions are never imported as codes."""
+    from livingreview.cocreation.detector import DetectorConfig
     from livingreview.screening.charting import export_charting
     from livingreview.store.database import session_scope
 
     try:
+        config = DetectorConfig.from_review(_review())
         with session_scope(_url()) as session:
-            rows = export_charting(session, path)
+            rows = export_charting(session, path, detector=config)
     except LivingReviewError as exc:
         _fail(str(exc))
     console.print(f"Wrote {rows} included stud{'y' if rows == 1 else 'ies'} to {path}. "

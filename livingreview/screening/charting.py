@@ -2,7 +2,9 @@
 
 ``export_charting`` writes one row per included study: identifying columns a coder reads
 (``record_id`` ... ``doi``), then one column per scheme field (``scheme.FIELDS``), multi-valued
-cells joined with `` | ``. ``import_charting`` reads such a file back: every cell is checked
+cells joined with `` | ``, then the detector's suggestions (``SUGGESTION_COLUMNS``) for newly
+included studies whose involvement or role type no coder has coded yet; the import ignores the
+suggestions, so nothing is coded unless a coder writes it into the field's own column. ``import_charting`` reads such a file back: every cell is checked
 first, every problem is reported with its line and column, and nothing is written unless the
 whole file is clean. Only fields whose values changed are rewritten, by the importing coder, so
 re-importing an unchanged export changes nothing and keeps the original coder and provenance.
@@ -18,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from livingreview.cocreation.detector import DetectorConfig
 from livingreview.errors import InputError
 from livingreview.screening.scheme import (
     FIELDS,
@@ -32,11 +35,37 @@ from livingreview.screening.status import included_record_ids
 from livingreview.store.models import ChartingCode, StoredRecord
 
 CONTEXT_COLUMNS = ("record_id", "study_id", "first_author", "year", "title", "doi")
+SUGGESTION_COLUMNS = ("suggested_involvement", "suggested_role_type", "suggestion_evidence")
 CELL_SEPARATOR = " | "
 
 
 def chart_columns() -> list[str]:
-    return list(CONTEXT_COLUMNS) + list(FIELDS)
+    return list(CONTEXT_COLUMNS) + list(FIELDS) + list(SUGGESTION_COLUMNS)
+
+
+def _suggestions(session: Session, records: list[StoredRecord],
+                 codes: dict[int, dict[str, list[str]]],
+                 detector: DetectorConfig | None) -> dict[int, dict[str, str]]:
+    """Suggested involvement and role type of the newly included studies a coder has not
+    coded (a coder's value always wins: then the suggestion cell stays empty)."""
+    from livingreview.cocreation.decisions import detector_for, text_of
+    from livingreview.cocreation.suggestions import suggest
+
+    wanted = [r for r in records if not r.in_baseline
+              and not (codes[r.id].get("involvement") and codes[r.id].get("role_type"))]
+    if not wanted:
+        return {}
+    found = suggest([text_of(r) for r in wanted],
+                    detector_for(session, detector or DetectorConfig()))
+    out = {}
+    for record in wanted:
+        item = found[str(record.id)]
+        out[record.id] = {
+            "suggested_involvement": "" if codes[record.id].get("involvement")
+            else item.involvement,
+            "suggested_role_type": "" if codes[record.id].get("role_type") else item.role_type,
+            "suggestion_evidence": item.evidence}
+    return out
 
 
 def current_codes(session: Session, record_ids: set[int] | None = None
@@ -50,18 +79,25 @@ def current_codes(session: Session, record_ids: set[int] | None = None
     return codes
 
 
-def export_charting(session: Session, path: Path) -> int:
-    """Write the charting sheet of every included study; returns the number of rows."""
+def export_charting(session: Session, path: Path,
+                    detector: DetectorConfig | None = None) -> int:
+    """Write the charting sheet of every included study; returns the number of rows.
+
+    ``detector`` is review.toml's co-creation detector configuration, for the suggestions.
+    """
     ids = included_record_ids(session)
-    records = session.scalars(select(StoredRecord).where(StoredRecord.id.in_(ids))
-                              .order_by(StoredRecord.year, StoredRecord.id)).all() if ids else []
+    records = list(session.scalars(select(StoredRecord).where(StoredRecord.id.in_(ids))
+                                   .order_by(StoredRecord.year, StoredRecord.id))) if ids else []
     codes = current_codes(session, ids)
+    suggested = _suggestions(session, records, codes, detector)
+    empty = dict.fromkeys(SUGGESTION_COLUMNS, "")
     # A BOM, so that spreadsheet programs keep diacritics intact.
     return write_sheet(path, chart_columns(), (
         dict(zip(chart_columns(),
                  [record.id, record.study_id or "", (record.authors or [""])[0],
                   record.year or "", record.title or "", record.doi or ""]
-                 + [CELL_SEPARATOR.join(codes[record.id].get(name, [])) for name in FIELDS]))
+                 + [CELL_SEPARATOR.join(codes[record.id].get(name, [])) for name in FIELDS]),
+             **suggested.get(record.id, empty))
         for record in records), bom=True)
 
 
@@ -109,7 +145,8 @@ def parse_sheet(session: Session, path: Path) -> dict[int, dict[str, list[str]]]
     if "record_id" not in header:
         raise InputError(str(path), "header", "no record_id column",
                          "start from a sheet written by `livingreview chart export`")
-    unknown = [h for h in header if h not in CONTEXT_COLUMNS and h not in FIELDS]
+    unknown = [h for h in header if h not in CONTEXT_COLUMNS and h not in FIELDS
+               and h not in SUGGESTION_COLUMNS]
     for name in unknown:
         problems.append(CellProblem(1, name or "(blank)", "", "not a field of the charting scheme;"
                                     f" fields are {', '.join(FIELDS)}"))
