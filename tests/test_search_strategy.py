@@ -199,6 +199,20 @@ def test_a_missing_abstract_is_looked_up_by_doi_in_pubmed_with_its_provenance(se
         "esearch.fcgi", "efetch.fcgi"]
 
 
+# A three-block query in Table 1's shape that the two recorded (off-topic) articles satisfy:
+# GUT 27797938 (telomeres, pancreatic cancer, 2017) and OEM 28775130 (pesticides, thyroid, 2018).
+RECORDED_QUERY = ('(telomer*[tiab] OR "pesticide exposure*"[tiab]) AND (cancer*[tiab] OR '
+                  '"thyroid function"[tiab]) AND ("Humans"[MeSH Terms] OR applicator*[tiab]) '
+                  'AND english[la] AND 2010:3000[dp]')
+
+
+def _pubmed_outcomes(settings, query, studies, archived=None):
+    with httpx.Client(timeout=10) as http:
+        outcomes = pubmed_recall(http, settings, query, studies,
+                                 archived.append if archived is not None else (lambda raw: None))
+    return [(o.study, o.status, o.failed_blocks, o.note) for o in outcomes]
+
+
 def test_pubmed_recall_uses_uid_lookups_and_tells_found_from_absent(settings):
     studies = [KnownStudy("gut", None, None, "27797938"),
                KnownStudy("oem", None, "10.1136/oemed-2017-104431", None),  # DOI only
@@ -206,16 +220,38 @@ def test_pubmed_recall_uses_uid_lookups_and_tells_found_from_absent(settings):
                KnownStudy("nodoi", None, "10.9999/not-in-pubmed", None),
                KnownStudy("bare", None, None, None)]
     archived = []
-    with httpx.Client(timeout=10) as http:
-        outcomes = pubmed_recall(http, settings, pubmed_query(REVIEW["sources"]["pubmed"],
-                                                              "extended"), studies, archived.append)
-    assert [(o.study, o.status, o.note) for o in outcomes] == [
-        ("gut", "found", ""), ("oem", "found", ""),
-        ("gone", "absent", "PMID 99999999 not returned by PubMed"),
-        ("nodoi", "absent", "DOI 10.9999/not-in-pubmed not in PubMed"),
-        ("bare", "no_identifier", "no PMID or DOI")]
+    assert _pubmed_outcomes(settings, RECORDED_QUERY, studies, archived) == [
+        ("gut", "found", [], ""), ("oem", "found", [], ""),
+        ("gone", "absent", [], "PMID 99999999 not returned by PubMed"),
+        ("nodoi", "absent", [], "DOI 10.9999/not-in-pubmed not in PubMed"),
+        ("bare", "no_identifier", [], "no PMID or DOI")]
     terms = [str(raw.params) for raw in archived]
     assert any("27797938[uid] OR 28775130[uid] OR 99999999[uid]" in t for t in terms)
+
+
+@pytest.mark.parametrize("broken, expected", [
+    # P without the term that finds OEM
+    (RECORDED_QUERY.replace(' OR "pesticide exposure*"[tiab]', ""), [("oem", ["P"])]),
+    # C's phrase misspelt: OEM's abstract no longer shows C
+    (RECORDED_QUERY.replace('"thyroid function"', '"thyroid functoin"'), [("oem", ["C"])]),
+    # S's MeSH heading misspelt and its text term gone: GUT (indexed Humans) loses S
+    (RECORDED_QUERY.replace('"Humans"[MeSH Terms] OR ', '"Humanz"[MeSH Terms] OR '),
+     [("gut", ["S"])]),
+    # the date limit moved past both articles
+    (RECORDED_QUERY.replace("2010:3000[dp]", "2019:3000[dp]"),
+     [("gut", ["limits"]), ("oem", ["limits"])]),
+])
+def test_pubmed_recall_fails_when_a_block_is_broken_and_names_it(settings, broken, expected):
+    studies = [KnownStudy("gut", None, None, "27797938"), KnownStudy("oem", None, None, "28775130")]
+    outcomes = _pubmed_outcomes(settings, broken, studies)
+    assert [(study, blocks) for study, status, blocks, _ in outcomes if status == "missed"] == expected
+    assert all(status in ("found", "missed") for _, status, _, _ in outcomes)
+
+
+def test_the_review_query_is_evaluated_on_look_ups_so_off_topic_articles_fail_its_blocks(settings):
+    query = pubmed_query(REVIEW["sources"]["pubmed"], "extended")
+    outcomes = _pubmed_outcomes(settings, query, [KnownStudy("gut", None, None, "27797938")])
+    assert outcomes[0][1] == "missed" and "P" in outcomes[0][2]
 
 
 def test_crossref_recall_fetches_works_by_doi_and_names_the_failing_blocks(settings):

@@ -1,7 +1,9 @@
 """ESearch and EFetch over a scenario's recorded PubMed articles.
 
-The search term is taken as it comes: only its date windows, and the PMID (``123[uid]``) and DOI
-(``"10.x/y"[aid]``) lists of look-ups, decide which PMIDs match, on Create
+A look-up term, one that lists PMIDs (``123[uid]``) or DOIs (``"10.x/y"[aid]``), is evaluated in
+full over the listed articles (``pubmed_query``: [tiab], MeSH by name without explosion, [la],
+[dp]). Any other search term is taken as it comes: only its date windows decide which PMIDs
+match, on Create
 Date ``("2024/05/01"[crdt] : "2024/05/31"[crdt])`` (also ``2024/05/01:2024/05/31[crdt]``, a single
 ``"2024/05"[crdt]``, and the long tag ``[Create Date]``) and on MeSH Date (``[mhda]``,
 ``[MeSH Date]``: the article's ``PubStatus="medline"`` history date; an article without one is not
@@ -25,7 +27,8 @@ from xml.sax.saxutils import escape
 
 from starlette.responses import PlainTextResponse, Response
 
-from livingreview.replay import bodies
+from livingreview.replay import bodies, pubmed_query
+from livingreview.replay.pubmed_query import UnsupportedTerm
 from livingreview.replay.scenario import DateRange, RecordedArticle, Scenario
 
 XML = "text/xml; charset=UTF-8"
@@ -186,7 +189,10 @@ def esearch(scenario: Scenario, history: HistoryServer, params: dict[str, str]) 
         windows = date_windows(term)
     except TermError as exc:
         return _xml(_no_hits(term, exc.phrase))
-    pmids = [a.pmid for a in scenario.articles if _matches(a, windows) and _listed(a, term)]
+    try:
+        pmids = [a.pmid for a in scenario.articles if _matches(a, windows) and _listed(a, term)]
+    except UnsupportedTerm as exc:
+        return _not_supported(f"the search field {exc} in a look-up term")
     page = pmids[retstart : retstart + min(retmax, RETMAX_LIMIT)]
     history_tags = ""
     if (param(params, "usehistory") or "").lower() == "y":
@@ -220,16 +226,18 @@ def _article_dois(element: bytes) -> set[str]:
 
 
 def _listed(article: RecordedArticle, term: str) -> bool:
-    """Look-ups by PMID (``123[uid]``) or DOI (``"10.x/y"[aid]``) keep only the articles they
-    list; like the rest of the term (not interpreted), the lists are ORed as the look-ups write
-    them. A term without such a list keeps every article."""
+    """A look-up by PMID (``123[uid]``) or DOI (``"10.x/y"[aid]``) is evaluated in full
+    (pubmed_query): only the articles it lists can match, and only if the rest of the term does
+    too (the recall check's ``(query) AND (123[uid] OR ...)``). A term without such a list keeps
+    every article (a harvest: the rest of its term is not interpreted)."""
     uids = set(_UID.findall(term))
     dois = {d.lower() for d in _AID.findall(term)}
     if not uids and not dois:
         return True
-    if article.pmid in uids:
-        return True
-    return bool(dois & _article_dois(article.element))
+    own = frozenset(_article_dois(article.element))
+    if article.pmid not in uids and not dois & own:
+        return False
+    return pubmed_query.matches(term, pubmed_query.article_text(article.pmid, article.element, own))
 
 
 def _no_hits(term: str, phrase: str) -> bytes:
