@@ -5,12 +5,8 @@ announced through apprise to a local HTTP receiver, confirmed and dismissed as a
 from __future__ import annotations
 
 import csv
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from test_summaries_store import corpus_fixtures
 from typer.testing import CliRunner
@@ -62,29 +58,6 @@ SEVEN = ["agrawal2016", "almeida2020", "byrne2017", "chisholm2020", "jones2020",
          "storm2020"]
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (http.server's naming)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-
-
 def test_the_detector_raises_alerts_once_and_they_are_sent(store_url, tmp_path, receiver,
                                                            monkeypatch):
     included = _included()
@@ -102,7 +75,7 @@ def test_the_detector_raises_alerts_once_and_they_are_sent(store_url, tmp_path, 
     monkeypatch.setenv("LR_NOTIFY_URLS", f"json://127.0.0.1:{receiver.server_port}/hook")
     delivery = send(co_creation_notification("The review", 3, found), Settings.from_env())
     assert delivery.delivered and delivery.targets == 1
-    (message,) = _Receiver.received
+    (message,) = [m["body"] for m in receiver.received]
     assert message["title"] == "livingreview: 3 new co-creation candidate(s)"
     assert f"- alert {found[2]['alert_id']}: {included['nelson2016']['title']}" in \
         message["message"]
@@ -206,3 +179,29 @@ def test_a_fresh_store_reports_rules_mode_and_no_precision_yet(corpus, tmp_path)
             "dismissed). Its precision cannot be measured yet: no alert has been decided. It "
             "learns from the decisions once 20 alerts are decided, at least 5 confirmed and 5 "
             "dismissed") in report.markdown
+
+
+def test_detect_cli_runs_in_the_mode_the_store_s_decisions_allow(corpus, tmp_path, monkeypatch):
+    review = (Path(__file__).resolve().parent.parent / "review.toml").read_text(encoding="utf-8")
+    for old, new in (("\nthreshold = 3.0\n", "\nthreshold = 0.0\n"),
+                     ("\nlearn_after = 20\n", "\nlearn_after = 8\n"),
+                     ("\nlearn_min_each = 5\n", "\nlearn_min_each = 3\n")):
+        assert old in review
+        review = review.replace(old, new)
+    (tmp_path / "review.toml").write_text(review, encoding="utf-8")
+    monkeypatch.setenv("LR_REVIEW_FILE", str(tmp_path / "review.toml"))
+    records = FIXTURES / "cocreation" / "written_records.csv"
+    out = tmp_path / "flags.csv"
+    args = ["detect", "co-creation", str(records), "--out", str(out)]
+    assert "(rules mode, threshold 0)" in _cli(corpus, monkeypatch, *args).output
+    written = _written()
+    with session_scope(corpus) as session:
+        found = new_co_creation_candidates(session, _queue(session, written), LEARN)
+        truth = {row["title"]: row["co_creation"] == "true" for row in written}
+        for item in found:
+            decide(session, item["alert_id"], "confirmed" if truth[item["title"]] else
+                   "dismissed", by="ana", why="test")
+    learned = _cli(corpus, monkeypatch, *args)
+    assert learned.exit_code == 0, learned.output
+    assert "(learned mode, learned from 20 decided alerts)" in learned.output
+    assert "(rules mode, threshold 0)" in _cli(corpus, monkeypatch, *args, "--rules-only").output

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -119,29 +117,6 @@ def test_failed_validation_keeps_the_data_and_the_watermark(project, monkeypatch
     assert _marks() == {"pubmed": UNTIL, "crossref": UNTIL}
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (http.server's naming)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append({"path": self.path, "body": json.loads(body)})
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-
-
 def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
         project, monkeypatch, tmp_path, receiver, caplog, capfd):
     # A review whose co-creation detector flags every candidate (threshold 0), so that the alert
@@ -162,8 +137,8 @@ def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
     alerts = result["counts"]["alerts"]
     assert alerts["co_creation"] == result["counts"]["queue"]["queued"]  # every candidate
     assert alerts["delivered"]
-    assert len(_Receiver.received) == 1
-    message = _Receiver.received[0]["body"]
+    assert len(receiver.received) == 1
+    message = receiver.received[0]["body"]
     assert "co-creation" in message["title"] and "screening queue" in message["message"]
 
     written = [caplog.text, *capfd.readouterr()]
@@ -186,7 +161,7 @@ def test_a_changed_pubmed_query_translation_is_alerted(project, monkeypatch, tmp
 
     monkeypatch.setenv("LR_NOTIFY_URLS", f"json://127.0.0.1:{receiver.server_port}/hooks/x")
     first = update_review(until=UNTIL, sources=["pubmed"])
-    assert first["counts"]["alerts"]["co_creation"] == 0 and _Receiver.received == []
+    assert first["counts"]["alerts"]["co_creation"] == 0 and receiver.received == []
     # The maintainers add the optional extension named in the search strategy.
     review = (Path(__file__).resolve().parent.parent / "review.toml").read_text(encoding="utf-8")
     extended = review.replace('OR "expert by experienc*"[tiab]',
@@ -195,6 +170,6 @@ def test_a_changed_pubmed_query_translation_is_alerted(project, monkeypatch, tmp
     (tmp_path / "review.toml").write_text(extended, encoding="utf-8")
     monkeypatch.setenv("LR_REVIEW_FILE", str(tmp_path / "review.toml"))
     update_review(until=UNTIL, sources=["pubmed"])
-    (message,) = [m["body"] for m in _Receiver.received]
+    (message,) = [m["body"] for m in receiver.received]
     assert "translation" in message["title"]
     assert '"experts by experienc*"[tiab]' in message["message"]

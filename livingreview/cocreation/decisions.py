@@ -36,13 +36,16 @@ def decision_in_force(alert: CoCreationAlert) -> AlertDecision | None:
     return alert.decisions[-1] if alert.decisions else None
 
 
+def _alerts_with_records(session: Session):
+    return session.execute(select(CoCreationAlert, StoredRecord)
+                           .join(StoredRecord, StoredRecord.id == CoCreationAlert.record_id)
+                           .order_by(CoCreationAlert.id)).all()
+
+
 def decided_examples(session: Session) -> list[Example]:
     """Every alert a maintainer has decided, with the decision in force."""
     examples = []
-    for alert, record in session.execute(
-            select(CoCreationAlert, StoredRecord)
-            .join(StoredRecord, StoredRecord.id == CoCreationAlert.record_id)
-            .order_by(CoCreationAlert.id)):
+    for alert, record in _alerts_with_records(session):
         latest = decision_in_force(alert)
         if latest is not None:
             examples.append(Example(text_of(record), latest.decision == CONFIRMED))
@@ -110,10 +113,7 @@ class AlertView:
 
 def list_alerts(session: Session, status: str | None = None) -> list[AlertView]:
     views = []
-    for alert, record in session.execute(
-            select(CoCreationAlert, StoredRecord)
-            .join(StoredRecord, StoredRecord.id == CoCreationAlert.record_id)
-            .order_by(CoCreationAlert.id)):
+    for alert, record in _alerts_with_records(session):
         latest = decision_in_force(alert)
         view = AlertView(alert.id, record.id, record.title, record.year, alert.score, alert.mode,
                          latest.decision if latest else "open", list(alert.evidence or []),
