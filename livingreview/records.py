@@ -92,7 +92,10 @@ def plain_text(value: str | None) -> str | None:
     """Whitespace-collapsed text with Unicode normalised to NFC; None for blanks."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", str(value))).strip()
+    # str.split() splits at exactly the characters r"\s" matches, several times faster
+    text = " ".join(str(value).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     return text or None
 
 

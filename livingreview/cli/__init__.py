@@ -1,41 +1,73 @@
 """The ``livingreview`` command line.
 
 Each area registers its commands from its own module so that no single file grows into a
-catch-all; this module only assembles them.
+catch-all; this module only assembles them. A command's module is imported only when that
+command runs (all of them for ``--help`` or an unknown name): importing every area pulls in
+the HTTP clients, the store and the screening models, which would cost ``dedup-file`` and the
+like more time than their work does.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import typer
 
-from livingreview.cli import (
-    corpus,
-    dedup,
-    detect,
-    imports,
-    operations,
-    parse,
-    report,
-    screening,
-    search,
-    simulate,
-)
+# Command (or command group) -> the module of livingreview.cli that registers it.
+# tests/test_cli_commands.py checks this against what the modules register.
+COMMANDS = {
+    "init": "corpus", "update": "corpus", "status": "corpus", "serve": "corpus", "demo": "corpus",
+    "parse": "parse",
+    "dedup-file": "dedup", "duplicates": "dedup",
+    "detect": "detect", "alerts": "detect",
+    "queue": "screening", "screen": "screening", "decide": "screening", "undo": "screening",
+    "conflicts": "screening", "agreement": "screening", "second-sample": "screening",
+    "export-queue": "screening", "import-decisions": "screening",
+    "export-included": "screening", "chart": "screening",
+    "simulate": "simulate",
+    "import": "imports",
+    "report": "report",
+    "strategy": "search", "recall": "search",
+    "backup": "operations", "restore": "operations",
+}
+MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
-app = typer.Typer(
-    name="livingreview",
-    help="Keep a published literature review current.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-for _module in (corpus, parse, dedup, detect, screening, simulate, imports, report, search,
-                operations):
-    _module.register(app)
+def build_app(command: str | None = None) -> typer.Typer:
+    """The app with the commands of ``command``'s module, or with every command."""
+    app = typer.Typer(
+        name="livingreview",
+        help="Keep a published literature review current.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root() -> None:
+        # A callback keeps the command name required when only one module is loaded.
+        """Keep a published literature review current."""
+
+    for name in ((COMMANDS[command],) if command in COMMANDS else MODULES):
+        importlib.import_module(f"livingreview.cli.{name}").register(app)
+    return app
+
+
+def _command_name(argv: list[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main() -> None:
     from livingreview.config import Settings, protect_logs
 
     protect_logs(Settings.from_env())
-    app()
+    build_app(_command_name(sys.argv[1:]))()
+
+
+def __getattr__(name: str):
+    # ``from livingreview.cli import app``: the whole app, built on first use (tests, tools).
+    if name == "app":
+        globals()["app"] = build_app()
+        return globals()["app"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from livingreview.errors import InputError
@@ -19,7 +18,9 @@ def simulate_command(
                                                "a record_id column, priors first)."),
 ) -> None:
     """Replay screening on a labelled set with the prioritisation model; write the order."""
-    # Imported here so that `livingreview --help` does not pay for scikit-learn.
+    # Imported here so that `livingreview --help` does not pay for pandas and scikit-learn.
+    import pandas as pd
+
     from livingreview.screening.metrics import recall_after, wss
     from livingreview.screening.ranking import frame_texts
     from livingreview.screening.simulation import read_labelled_set, simulate

@@ -20,7 +20,6 @@ records.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from livingreview.dedup.table import RecordTable
 
@@ -36,15 +35,16 @@ def title_order(text: str) -> int:
     return int.from_bytes(compact.ljust(8, b"\0"), "big")
 
 
-def record_keys(table: RecordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def record_keys(table: RecordTable, stable: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blocking entries of a table: (key hash, row, order within the key), one per key of a row.
 
     Within a title-opening key the records are ordered by what follows the opening; within
     every other key by the title's opening, so that neighbours in a large key have similar titles.
     Rows are keyed a slice at a time so that the key strings of a large table never all exist
-    at once.
+    at once. ``stable`` hashes give the same numbers in every process (for a saved index).
     """
-    parts = [_slice_keys(table, start, min(start + KEY_SLICE, len(table)))
+    parts = [_slice_keys(table, start, min(start + KEY_SLICE, len(table)), stable)
              for start in range(0, len(table), KEY_SLICE)]
     if not parts:
         empty = np.empty(0, dtype=np.uint64)
@@ -52,7 +52,7 @@ def record_keys(table: RecordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
 
-def _slice_keys(table: RecordTable, start: int, stop: int):
+def _slice_keys(table: RecordTable, start: int, stop: int, stable: bool):
     keys: list[str] = []
     rows: list[int] = []
     orders: list[int] = []
@@ -88,16 +88,25 @@ def _slice_keys(table: RecordTable, start: int, stop: int):
                 orders.append(head)
         rows.extend([start + offset] * (len(keys) - count))
     return (
-        hash_keys(keys),
+        hash_keys(keys, stable),
         np.asarray(rows, dtype=np.int64),
         np.asarray(orders, dtype=np.uint64),
     )
 
 
-def hash_keys(keys: list[str]) -> np.ndarray:
-    """Stable 64-bit hashes of key strings (the same in every process, so they can be saved)."""
+def hash_keys(keys: list[str], stable: bool = False) -> np.ndarray:
+    """64-bit hashes of key strings.
+
+    Python's own string hash (salted per process) serves one process; ``stable`` ones (pandas'
+    SipHash, the same in every process) are for an index that is saved. pandas is imported only
+    then: it takes longer to import than ``dedup-file`` takes on 2,000 records.
+    """
     if not keys:
         return np.empty(0, dtype=np.uint64)
+    if not stable:
+        return np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)).view(np.uint64)
+    import pandas as pd
+
     array = np.empty(len(keys), dtype=object)
     array[:] = keys
     return pd.util.hash_array(array, categorize=False)

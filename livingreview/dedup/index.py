@@ -68,7 +68,7 @@ class CorpusIndex:
     def add_table(self, table: RecordTable) -> None:
         """Add an already normalised table (its keys must be new to the index)."""
         offset = len(self.table)
-        hashes, rows, order = record_keys(table)
+        hashes, rows, order = record_keys(table, stable=True)
         self.table = RecordTable.concat([self.table, table])
         self.hashes, self.rows, self.order = sort_entries(
             np.concatenate([self.hashes, hashes]),
@@ -83,7 +83,7 @@ class CorpusIndex:
         return self.match_table(RecordTable.from_records(list(keyed_records)))
 
     def match_table(self, new: RecordTable) -> list[Match]:
-        hashes, rows, order = record_keys(new)
+        hashes, rows, order = record_keys(new, stable=True)
         left, right = cross_pairs(
             hashes, rows, order, self.hashes, self.rows, self.order, len(self.table)
         )

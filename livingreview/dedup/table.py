@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
-import pandas as pd
 
 from livingreview.dedup.normalise import (
     author_fields,
@@ -194,13 +193,13 @@ class RecordTable:
         """A text column as 64-bit codes (0 for empty), for fast equality tests over pairs.
 
         Comparing Python strings pair by pair costs a microsecond each; comparing codes is a
-        vectorised integer comparison. Codes are stable hashes, so two tables' codes compare.
+        vectorised integer comparison. Codes are Python's string hashes: equal within one
+        process (so two tables' codes compare), never saved.
         """
         cache = self.__dict__.setdefault("_codes", {})
         if name not in cache:
             values = getattr(self, name)
-            codes = pd.util.hash_array(values, categorize=True) if len(values) else \
-                np.empty(0, dtype=np.uint64)
+            codes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
             codes[values == ""] = 0
             cache[name] = codes
         return cache[name]
