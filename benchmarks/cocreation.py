@@ -31,7 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livingreview.cocreation.detector import Detector, DetectorConfig, Text  # noqa: E402
+from livingreview.cocreation.detector import (  # noqa: E402
+    Detector,
+    DetectorConfig,
+    Example,
+    Text,
+)
 from livingreview.config import load_review  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -119,6 +124,44 @@ def main() -> None:
         print(_line(f"detector (leave-one-out threshold, {min(chosen):g}-{max(chosen):g})", loo,
                     labels, ids))
         print(_line("previous rule (the words)", words, labels, ids))
+        if name == "included":
+            # Learned mode as maintainers would reach it: the article and written records taken
+            # as decided alerts (36, 16 confirmed), none of them an included-study abstract.
+            examples = [Example(t, y) for other in ("article", "written")
+                        for t, y in _read(SETS[other])]
+            learned = Detector(DetectorConfig(threshold=config.threshold, learn_after=2,
+                                              learn_min_each=1), examples)
+            print(_line(f"learned mode ({len(examples)} decided, "
+                        f"{sum(e.confirmed for e in examples)} confirmed)",
+                        [f.flagged for f in learned.detect(texts)], labels, ids))
+    _suggestions(detector)
+
+
+def _suggestions(detector: Detector) -> None:
+    """Charting suggestions against the codes the article states for included studies."""
+    from livingreview.baseline import SEED_FILE
+    from livingreview.cocreation.suggestions import suggest
+    from livingreview.screening.scheme import normalise_code
+
+    with SEED_FILE.open(newline="", encoding="utf-8") as handle:
+        stated = {r["ref_id"]: r for r in csv.DictReader(handle)}
+    rows = _read(SETS["included"])
+    found = suggest([t for t, _ in rows], detector)
+    print("\ncharting suggestions on the included studies (against the article's stated codes)")
+    for field in ("role_type", "involvement"):
+        agree = total = 0
+        for text, co_creation in rows:
+            if field == "involvement":
+                # The article states involvement for the six and Almeida; the rest is co-production.
+                truth = ["co-creation"] if co_creation else normalise_code(
+                    field, stated[text.record_id]["involvement"]) or ["co-production"]
+            else:
+                truth = normalise_code(field, stated[text.record_id][field])
+            if not truth:
+                continue
+            total += 1
+            agree += getattr(found[text.record_id], field) in truth
+        print(f"  {field:<12} suggestion among the stated values for {agree} of {total} studies")
 
 
 if __name__ == "__main__":
