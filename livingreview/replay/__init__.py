@@ -1,14 +1,17 @@
-"""The project's own offline API server: NCBI E-utilities and Crossref answered from recordings.
+"""The project's own offline API server: NCBI E-utilities, Crossref, OpenAlex and Europe PMC
+answered from recordings.
 
 Tests and the offline demo point the real HTTP clients at it (``pubmed_base_url``,
-``crossref_base_url``) so that every request crosses real loopback HTTP, and inject the faults the
+``crossref_base_url``, ``openalex_base_url``, ``europepmc_base_url``; ``server.base_urls()`` gives all
+four as ``Settings`` overrides) so that every request crosses real loopback HTTP, and inject the faults the
 harvest must survive (429, 5xx, errors inside 200 bodies, delays, cut bodies).
 
 Public API::
 
     running_replay_server(scenario="demo", faults=(), **options) -> ReplayServer   (context manager)
     ReplayServer(...).start() / .stop(); .base_url, .pubmed_base_url, .crossref_base_url,
-        .requests, .request_counts(), .add_faults(), .clear_faults(), .expire_cursors()
+        .openalex_base_url, .europepmc_base_url, .base_urls(), .requests, .request_counts(),
+        .rate_limit_violations(), .add_faults(), .clear_faults(), .expire_cursors()
     Fault(kind, path="*", times=1, after=0, params={}, retry_after=1, seconds=1.0, message=...)
     load_scenario(scenario="demo") -> Scenario;  build_scenario(directory, files) -> Path
     scenario_date_range(scenario="demo") -> DateRange

@@ -46,10 +46,14 @@ def serve(
     typer.echo(
         f"PubMed E-utilities: {server.pubmed_base_url}  (LR_PUBMED_BASE_URL)\n"
         f"Crossref REST:      {server.crossref_base_url}  (LR_CROSSREF_BASE_URL)\n"
+        f"OpenAlex:           {server.openalex_base_url}  (LR_OPENALEX_BASE_URL)\n"
+        f"Europe PMC REST:    {server.europepmc_base_url}  (LR_EUROPEPMC_BASE_URL)\n"
         f"control API:        {server.base_url}/_control/requests, /_control/faults\n"
         f"scenario {summary['scenario']}: {summary['pubmed_articles']} PubMed articles created "
         f"{' .. '.join(summary['pubmed_created'] or ['-'])}; {summary['crossref_works']} Crossref works "
-        f"created {' .. '.join(summary['crossref_created'] or ['-'])}",
+        f"created {' .. '.join(summary['crossref_created'] or ['-'])}; {summary['openalex_works']} OpenAlex "
+        f"works created {' .. '.join(summary['openalex_created'] or ['-'])}; {summary['europepmc_results']} "
+        f"Europe PMC results indexed {' .. '.join(summary['europepmc_indexed'] or ['-'])}",
         err=True,
     )
     if ready_file:

@@ -3,7 +3,9 @@
 API routes (answered from the scenario):
 
 * ``GET|POST /entrez/eutils/esearch.fcgi`` and ``GET|POST /entrez/eutils/efetch.fcgi``
-* ``GET /works`` and ``GET /works/{doi}``
+* ``GET /works`` and ``GET /works/{doi}`` (Crossref)
+* ``GET /openalex/works`` and ``GET /openalex/works/{id}`` (OpenAlex: W id, ``doi:``, DOI URL, ``pmid:``)
+* ``GET /europepmc/webservices/rest/search`` (Europe PMC)
 
 Control routes (for tests and demos; never logged):
 
@@ -31,12 +33,22 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from livingreview.errors import ConfigError
-from livingreview.replay import bodies, crossref, eutils
+from livingreview.replay import bodies, crossref, europepmc, eutils, openalex
 from livingreview.replay.faults import REPLACING_KINDS, CutBodyResponse, Fault, FaultPlan
-from livingreview.replay.limits import Limit, RateLimiter, crossref_headers, crossref_limit, entrez_limit
+from livingreview.replay.limits import (
+    Limit,
+    RateLimiter,
+    crossref_headers,
+    crossref_limit,
+    entrez_limit,
+    europepmc_limit,
+    openalex_limit,
+)
 from livingreview.replay.scenario import DEMO, Scenario, load_scenario
 
-PUBMED, CROSSREF = "pubmed", "crossref"
+PUBMED, CROSSREF, OPENALEX, EUROPEPMC = "pubmed", "crossref", "openalex", "europepmc"
+OPENALEX_PREFIX = "/openalex"
+EUROPEPMC_PREFIX = "/europepmc/webservices/rest"
 _SECRET_PARAMETERS = {"api_key"}
 _REDACTED = "**********"
 
@@ -92,6 +104,7 @@ class ReplayState:
     history: eutils.HistoryServer = field(default_factory=eutils.HistoryServer)
     log: RequestLog = field(default_factory=RequestLog)
     latency: float = 0.0  # added to every API answer, to make concurrency observable
+    spending: openalex.Spending = field(default_factory=openalex.Spending)
 
 
 async def _params(request: Request) -> dict[str, str]:
@@ -108,6 +121,10 @@ async def _params(request: Request) -> dict[str, str]:
 def _limit_for(source: str, single_work: bool, params: dict[str, str], request: Request) -> Limit:
     if source == PUBMED:
         return entrez_limit(bool(eutils.param(params, "api_key")))
+    if source == OPENALEX:
+        return openalex_limit()
+    if source == EUROPEPMC:
+        return europepmc_limit()
     polite = bool(params.get("mailto")) or "mailto:" in request.headers.get("user-agent", "")
     return crossref_limit(polite, single_work)
 
@@ -120,6 +137,13 @@ def _rate_limited(source: str, limit: Limit, request: Request, count: int, retry
                        "count": str(count), "limit": str(limit.per_second)})
         return Response(json.dumps(answer, separators=(",", ":")), status_code=429,
                         media_type="application/json", headers=headers)
+    if source == OPENALEX:
+        # OpenAlex's documented error shape and 429 message (no recorded body exists)
+        made = {"error": "Rate limit exceeded", "message": "Rate limit exceeded"}
+        return Response(json.dumps(made), status_code=429, media_type="application/json", headers=headers)
+    if source == EUROPEPMC:
+        # No Europe PMC 429 body is recorded or documented: a plain statement, made here.
+        return Response("Too Many Requests", status_code=429, media_type="text/plain", headers=headers)
     return bodies.exactly(bodies.CROSSREF_RATE_LIMITED_429, 429, "text/html", headers)
 
 
@@ -179,6 +203,13 @@ async def _answer(state: ReplayState, source: str, route: str, handler: Handler,
         response = handler(state, params, request)
     if source == CROSSREF:
         response.headers.update(crossref_headers(limit))
+    if source == OPENALEX and not (fault and fault.kind in REPLACING_KINDS):
+        cost = openalex.cost_of(None if route == "openalex_work" else params)
+        charged = state.spending.charge(params.get("api_key", ""), cost)
+        if charged is None:
+            record.fault = "budget_exhausted"
+            return _rate_limited(source, limit, request, count=0, retry_after=None)
+        response.headers.update(charged)
     if fault and fault.kind in ("truncated_body", "dropped_connection"):
         response = CutBodyResponse(response, len(response.body) // 2,
                                    honest_length=fault.kind == "truncated_body")
@@ -200,7 +231,8 @@ async def _requests(request: Request) -> Response:
     log: RequestLog = request.app.state.replay.log
     if request.method == "DELETE":
         log.clear()
-    return JSONResponse({"counts": log.counts(), "requests": [r.to_dict() for r in log.records()]})
+    return JSONResponse({"counts": log.counts(), "requests": [r.to_dict() for r in log.records()],
+                         "rate_limit_violations": dict(request.app.state.replay.limiter.violations)})
 
 
 async def _faults(request: Request) -> Response:
@@ -229,6 +261,7 @@ def create_app(
     cursor_ttl: float = 300.0,
     cursor_mode: str = "scroll",
     latency: float = 0.0,
+    openalex_budget: bool = False,
 ) -> Starlette:
     """The ASGI app answering from ``scenario``; its state is at ``app.state.replay``."""
     plan = FaultPlan()
@@ -239,6 +272,7 @@ def create_app(
         limiter=RateLimiter(enforce=enforce_rate_limits),
         cursors=crossref.CursorStore(ttl=cursor_ttl, mode=cursor_mode),
         latency=latency,
+        spending=openalex.Spending(enforce=openalex_budget),
     )
     routes = [
         _api_route("/entrez/eutils/esearch.fcgi", PUBMED, "esearch",
@@ -249,6 +283,12 @@ def create_app(
                    lambda s, p, r: crossref.works(s.scenario, s.cursors, p), ["GET"]),
         _api_route("/works/{doi:path}", CROSSREF, "work",
                    lambda s, p, r: crossref.work(s.scenario, r.path_params["doi"], p), ["GET"]),
+        _api_route(f"{OPENALEX_PREFIX}/works", OPENALEX, "openalex_works",
+                   lambda s, p, r: openalex.works(s.scenario, p), ["GET"]),
+        _api_route(f"{OPENALEX_PREFIX}/works/{{identifier:path}}", OPENALEX, "openalex_work",
+                   lambda s, p, r: openalex.work(s.scenario, r.path_params["identifier"]), ["GET"]),
+        _api_route(f"{EUROPEPMC_PREFIX}/search", EUROPEPMC, "europepmc_search",
+                   lambda s, p, r: europepmc.search(s.scenario, p, r), ["GET"]),
         Route("/_control/health", _health, methods=["GET"]),
         Route("/_control/scenario", _scenario, methods=["GET"]),
         Route("/_control/requests", _requests, methods=["GET", "DELETE"]),

@@ -31,6 +31,9 @@ from functools import lru_cache
 
 from lxml import etree
 
+from livingreview.replay.boolean_query import phrase_pattern as _phrase
+from livingreview.replay.boolean_query import plain_text as _plain
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 _TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|(?P<colon>:(?=\s))|(?P<term>"[^"]*"(?:\s*\[[^\]]*\])?'
                     r'|[^\s()"\[]+(?:\s*\[[^\]]*\])?))')
@@ -52,10 +55,6 @@ class ArticleText:
     dois: frozenset[str]
 
 
-def _plain(text: str) -> str:
-    return " " + " ".join(re.sub(r"[^0-9a-z*]+", " ", text.lower()).split()) + " "
-
-
 @lru_cache(maxsize=4096)
 def article_text(pmid: str, element: bytes, dois: frozenset[str]) -> ArticleText:
     root = etree.fromstring(element, _PARSER)
@@ -69,13 +68,6 @@ def article_text(pmid: str, element: bytes, dois: frozenset[str]) -> ArticleText
                        " | .//BookDocument/Book/PubDate/Year/text()")
     year = next((int(m.group()) for y in years if (m := re.search(r"\d{4}", y))), None)
     return ArticleText(pmid, _plain(f"{title} {abstract}"), mesh, languages, year, dois)
-
-
-def _phrase(words: str) -> re.Pattern[str]:
-    parts = _plain(words).split()
-    body = r"\s".join(re.escape(p[:-1]) + r"\w*" if p.endswith("*") else re.escape(p) + r"\b"
-                      for p in parts)
-    return re.compile(r"\s" + body)
 
 
 def _term_matches(raw: str, article: ArticleText) -> bool:

@@ -14,7 +14,14 @@ What makes an article or work fall into a harvest window is its creation date:
   record has no ``entrez`` date); a ``[mhda]`` window looks at ``PubStatus="medline"``, the MeSH
   Date;
 * Crossref: the item's ``created.date-time`` (what ``from-created-date`` filters on), with
-  ``indexed.date-time`` and ``issued`` kept for the other filters.
+  ``indexed.date-time`` and ``issued`` kept for the other filters;
+* OpenAlex: the work's ``created_date`` (``from_created_date``), ``publication_date`` kept too;
+* Europe PMC: the result's ``firstIndexDate`` (``FIRST_IDATE``), ``dateOfCreation``
+  (``CREATION_DATE``) and ``firstPublicationDate`` (``FIRST_PDATE``) kept too.
+
+OpenAlex ``/works`` answers (``meta`` + ``results``, or a single work) add their works, keyed by
+OpenAlex id; Europe PMC ``/search`` JSON answers (``resultList.result``) add their results, keyed
+by ``source:id``, where a ``core`` copy wins over a ``lite`` one (it carries the abstract).
 """
 
 from __future__ import annotations
@@ -86,6 +93,36 @@ class RecordedWork:
 
 
 @dataclass(frozen=True)
+class RecordedOpenAlexWork:
+    """One OpenAlex work and the dates its filters look at."""
+
+    openalex_id: str  # "W2741809807"
+    item: dict[str, Any] = field(repr=False)
+    created: date
+    published: date | None
+    source: Path
+
+    @property
+    def doi(self) -> str | None:
+        doi = self.item.get("doi") or (self.item.get("ids") or {}).get("doi")
+        return doi.lower().removeprefix("https://doi.org/") if doi else None
+
+
+@dataclass(frozen=True)
+class RecordedEuropePMCResult:
+    """One Europe PMC search result (``core`` where recorded) and its dates."""
+
+    key: str  # "MED:12345"
+    item: dict[str, Any] = field(repr=False)
+    indexed: date | None  # firstIndexDate
+    created: date | None  # dateOfCreation (core results only)
+    published: date | None  # firstPublicationDate
+    core: bool
+    source: Path
+    lite_item: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """The corpus a replay server answers from."""
 
@@ -93,6 +130,8 @@ class Scenario:
     directory: Path
     articles: tuple[RecordedArticle, ...]  # PubMed's default order: newest Create Date first
     works: tuple[RecordedWork, ...]  # oldest created first, then DOI
+    openalex_works: tuple[RecordedOpenAlexWork, ...] = ()  # oldest created first, then id
+    europepmc_results: tuple[RecordedEuropePMCResult, ...] = ()  # newest index date first, then key
 
     def pubmed_created(self) -> DateRange | None:
         days = [a.created for a in self.articles]
@@ -102,9 +141,18 @@ class Scenario:
         days = [w.created for w in self.works]
         return DateRange(min(days), max(days)) if days else None
 
+    def openalex_created(self) -> DateRange | None:
+        days = [w.created for w in self.openalex_works]
+        return DateRange(min(days), max(days)) if days else None
+
+    def europepmc_indexed(self) -> DateRange | None:
+        days = [r.indexed for r in self.europepmc_results if r.indexed]
+        return DateRange(min(days), max(days)) if days else None
+
     def created_range(self) -> DateRange:
         """The days a harvest window must cover to see every article and work of the scenario."""
-        ranges = [r for r in (self.pubmed_created(), self.crossref_created()) if r]
+        ranges = [r for r in (self.pubmed_created(), self.crossref_created(), self.openalex_created(),
+                              self.europepmc_indexed()) if r]
         if not ranges:
             raise ConfigError(
                 f"scenario {self.name!r} ({self.directory}) holds no PubMed article and no "
@@ -125,7 +173,15 @@ class Scenario:
                 [crossref.first.isoformat(), crossref.last.isoformat()] if crossref else None
             ),
             "crossref_types": _count(w.item.get("type", "") for w in self.works),
+            "openalex_works": len(self.openalex_works),
+            "openalex_created": _span(self.openalex_created()),
+            "europepmc_results": len(self.europepmc_results),
+            "europepmc_indexed": _span(self.europepmc_indexed()),
         }
+
+
+def _span(days: DateRange | None) -> list[str] | None:
+    return [days.first.isoformat(), days.last.isoformat()] if days else None
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
@@ -155,6 +211,8 @@ def load_scenario(scenario: str | Path | Scenario = DEMO) -> Scenario:
     directory = scenario_directory(scenario)
     articles: dict[str, RecordedArticle] = {}
     works: dict[str, RecordedWork] = {}
+    openalex_works: dict[str, RecordedOpenAlexWork] = {}
+    europepmc: dict[str, RecordedEuropePMCResult] = {}
     for path in sorted(directory.rglob("*")):
         if path.suffix == ".xml":
             for article in _articles_in(path):
@@ -165,12 +223,25 @@ def load_scenario(scenario: str | Path | Scenario = DEMO) -> Scenario:
                 # A recorded single-work answer is the fuller copy: it wins over a list item.
                 if known is None or (work.single_body and not known.single_body):
                     works[work.key] = work
+            for alex in _openalex_in(path):
+                openalex_works.setdefault(alex.openalex_id, alex)
+            for result in _europepmc_in(path):
+                known_result = europepmc.get(result.key)
+                if known_result is None:
+                    europepmc[result.key] = result
+                elif result.core and not known_result.core:
+                    europepmc[result.key] = _with_lite(result, known_result.item)
+                elif known_result.core and not result.core and known_result.lite_item is None:
+                    europepmc[result.key] = _with_lite(known_result, result.item)
     name = DEMO if directory == RECORDINGS_DIR else directory.name
     return Scenario(
         name=name,
         directory=directory,
         articles=tuple(sorted(articles.values(), key=lambda a: (a.created, int(a.pmid)), reverse=True)),
         works=tuple(sorted(works.values(), key=lambda w: (w.item["created"]["date-time"], w.key))),
+        openalex_works=tuple(sorted(openalex_works.values(), key=lambda w: (w.created, w.openalex_id))),
+        europepmc_results=tuple(sorted(europepmc.values(),
+                                       key=lambda r: (r.indexed or date.min, r.key), reverse=True)),
     )
 
 
@@ -308,3 +379,74 @@ def _parts_day(value: dict[str, Any] | None) -> date | None:
         return None
     year, month, day = (list(parts) + [1, 1])[:3]
     return date(int(year), int(month or 1), int(day or 1))
+
+
+def _json_answer(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # _works_in has already refused a broken JSON recording
+
+
+def _openalex_in(path: Path) -> list[RecordedOpenAlexWork]:
+    answer = _json_answer(path)
+    if not isinstance(answer, dict):
+        return []
+    if isinstance(answer.get("results"), list) and isinstance(answer.get("meta"), dict):
+        items = answer["results"]
+    elif str(answer.get("id", "")).startswith("https://openalex.org/W"):
+        items = [answer]
+    else:
+        return []
+    works = []
+    for position, item in enumerate(items):
+        try:
+            works.append(RecordedOpenAlexWork(
+                openalex_id=item["id"].rsplit("/", 1)[-1],
+                item=item,
+                created=date.fromisoformat(item["created_date"][:10]),
+                published=date.fromisoformat(item["publication_date"]) if item.get("publication_date") else None,
+                source=path,
+            ))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(
+                str(path), f"result {position}", f"OpenAlex work lacks a usable id or created_date ({exc!r})",
+                "use an unedited OpenAlex /works response",
+            ) from exc
+    return works
+
+
+def _optional_day(value: Any) -> date | None:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
+
+
+def _europepmc_in(path: Path) -> list[RecordedEuropePMCResult]:
+    answer = _json_answer(path)
+    if not isinstance(answer, dict) or not isinstance((answer.get("resultList") or {}).get("result"), list):
+        return []
+    result_type = (answer.get("request") or {}).get("resultType", "lite")
+    if result_type == "idlist":
+        return []  # ids only: nothing a search could answer with
+    results = []
+    for position, item in enumerate(answer["resultList"]["result"]):
+        try:
+            results.append(RecordedEuropePMCResult(
+                key=f"{item['source']}:{item['id']}",
+                item=item,
+                indexed=_optional_day(item.get("firstIndexDate")),
+                created=_optional_day(item.get("dateOfCreation")),
+                published=_optional_day(item.get("firstPublicationDate")),
+                core=result_type == "core",
+                source=path,
+            ))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                str(path), f"result {position}", f"Europe PMC result lacks a source, id or usable date ({exc!r})",
+                "use an unedited Europe PMC search response (format=json)",
+            ) from exc
+    return results
+
+
+def _with_lite(core: RecordedEuropePMCResult, lite_item: dict[str, Any]) -> RecordedEuropePMCResult:
+    return RecordedEuropePMCResult(core.key, core.item, core.indexed, core.created, core.published,
+                                   True, core.source, lite_item)

@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 
 from livingreview.errors import ConfigError
-from livingreview.replay.app import ReplayState, RequestRecord, create_app
+from livingreview.replay.app import EUROPEPMC_PREFIX, OPENALEX_PREFIX, ReplayState, RequestRecord, create_app
 from livingreview.replay.faults import Fault
 from livingreview.replay.scenario import DEMO, Scenario
 
@@ -54,9 +54,11 @@ class ReplayServer:
         cursor_ttl: float = 300.0,
         cursor_mode: str = "scroll",
         latency: float = 0.0,
+        openalex_budget: bool = False,
     ) -> None:
         self.app = create_app(scenario, faults, enforce_rate_limits=enforce_rate_limits,
-                              cursor_ttl=cursor_ttl, cursor_mode=cursor_mode, latency=latency)
+                              cursor_ttl=cursor_ttl, cursor_mode=cursor_mode, latency=latency,
+                              openalex_budget=openalex_budget)
         self._config = uvicorn.Config(
             self.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
             http="h11", ws="none", timeout_graceful_shutdown=2,
@@ -76,6 +78,25 @@ class ReplayServer:
     def crossref_base_url(self) -> str:
         """What the Crossref client takes as its base (``Settings.crossref_base_url``)."""
         return self.base_url
+
+    @property
+    def openalex_base_url(self) -> str:
+        """What the OpenAlex client takes as its base (``Settings.openalex_base_url``)."""
+        return self.base_url + OPENALEX_PREFIX
+
+    @property
+    def europepmc_base_url(self) -> str:
+        """What the Europe PMC client takes as its base (``Settings.europepmc_base_url``)."""
+        return self.base_url + EUROPEPMC_PREFIX
+
+    def base_urls(self) -> dict[str, str]:
+        """Every source's base URL, as ``Settings`` overrides: ``Settings.from_env(**server.base_urls())``."""
+        return {"pubmed_base_url": self.pubmed_base_url, "crossref_base_url": self.crossref_base_url,
+                "openalex_base_url": self.openalex_base_url, "europepmc_base_url": self.europepmc_base_url}
+
+    def rate_limit_violations(self) -> dict[str, int]:
+        """Arrivals over a published limit, per limit bucket (counted whether enforced or not)."""
+        return dict(self.state.limiter.violations)
 
     # --- what happened ---
 
@@ -160,7 +181,8 @@ def running_replay_server(
     """A started :class:`ReplayServer` for the ``with`` block; stopped cleanly afterwards.
 
     ``options``: ``enforce_rate_limits``, ``cursor_ttl`` (seconds), ``cursor_mode``
-    (``"scroll"`` or ``"pages"``), ``latency`` (seconds added to each answer), ``host``, ``port``.
+    (``"scroll"`` or ``"pages"``), ``latency`` (seconds added to each answer), ``host``, ``port``,
+    ``openalex_budget`` (refuse OpenAlex requests once the day's dollar budget is spent).
     """
     server = ReplayServer(scenario, faults, **options)
     server.start()
