@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.config import Settings
-from livingreview.harvest import enabled_sources
+from livingreview.harvest.windows import enabled_sources
 from livingreview.sources.client import Archive, SourceClient
 from livingreview.store.models import StoredRecord
 from livingreview.strategy import (

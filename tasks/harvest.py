@@ -9,7 +9,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from livingreview.config import Settings
-from livingreview.harvest import SourceHarvest, Window, harvest_source
+from livingreview.harvest.run import SourceHarvest, harvest_source
+from livingreview.harvest.windows import Window
 from livingreview.store.database import session_scope
 from livingreview.store.runs import archive_response
 

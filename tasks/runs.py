@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from livingreview.config import Settings
-from livingreview.harvest import Window, enabled_sources, plan_windows
+from livingreview.harvest.windows import Window, enabled_sources, plan_windows
 from livingreview.store import locks
 from livingreview.store.database import require_schema, session_scope
 from livingreview.store.models import UpdateRun

@@ -262,7 +262,8 @@ def test_a_mesh_date_tag_without_a_date_gets_the_zero_hit_error(client):
 
 def test_the_monthly_harvest_adds_late_indexed_records_by_a_mesh_date_pass(server, tmp_path):
     from livingreview.config import Settings
-    from livingreview.harvest import Window, harvest_source
+    from livingreview.harvest.run import harvest_source
+    from livingreview.harvest.windows import Window
 
     settings = Settings.from_env(home=tmp_path, pubmed_base_url=server.pubmed_base_url,
                                  contact_email="maint@example.org")

@@ -65,7 +65,7 @@ def preflight(settings: Settings, sources: list[str]) -> None:
 
 def run_update(settings: Settings, since: date | None, until: date | None,
                sources: list[str] | None, check: bool = True) -> dict:
-    from livingreview.harvest import enabled_sources
+    from livingreview.harvest.windows import enabled_sources
     from livingreview.store.database import require_schema
 
     review = load_review(settings.review_file)

@@ -14,7 +14,7 @@ from typing import Callable
 from livingreview.records import Record
 from livingreview.sources import crossref, europepmc, openalex, pubmed
 from livingreview.sources.client import RawResponse, RetryPolicy, SourceClient
-from livingreview.sources.harvest import HarvestResult
+from livingreview.harvest.fetching import HarvestResult
 
 Parser = Callable[..., list[Record]]
 

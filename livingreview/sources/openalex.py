@@ -20,7 +20,7 @@ from livingreview.errors import ConfigError, InputError
 from livingreview.records import Record
 from livingreview.sources.bodies import json_body
 from livingreview.sources.client import Archive, RetryPolicy, SourceClient, make_request
-from livingreview.sources.harvest import (
+from livingreview.harvest.fetching import (
     CountingArchive,
     HarvestResult,
     check_window,

@@ -42,7 +42,7 @@ from livingreview.sources.client import (
     make_request,
     redact_request,
 )
-from livingreview.sources.harvest import (
+from livingreview.harvest.fetching import (
     CountingArchive,
     HarvestResult,
     check_window,

@@ -1,5 +1,5 @@
-"""What every source's harvest shares: its result, window and query checks, archive counting,
-cursor paging, and turning an unreadable body into a source error."""
+"""What every source's API client shares when it fetches: its result, window and query checks,
+archive counting, cursor paging, and turning an unreadable body into a source error."""
 
 from __future__ import annotations
 

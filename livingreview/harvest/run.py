@@ -1,32 +1,18 @@
-"""Planning and running one source's harvest for a window.
-
-The watermark of a source is the last day it was harvested successfully; the next window starts
-a few days before it (``overlap_days``; deduplication absorbs the overlap) and, on the first
-run, at the published search's cut-off.
+"""Running one source's harvest for its window: the passes each source makes, merged into one
+record per work, and the local search strategy applied where the API has no Boolean search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any, Callable
 
 import httpx
-from sqlalchemy.orm import Session
 
 from livingreview.config import Settings
 from livingreview.errors import ConfigError
+from livingreview.harvest.windows import Window
 from livingreview.records import Record
-from livingreview.store.runs import watermark
-
-KNOWN_SOURCES = ("pubmed", "crossref", "openalex", "europepmc")
-
-
-@dataclass(frozen=True)
-class Window:
-    source: str
-    start: date
-    end: date
 
 
 @dataclass
@@ -36,37 +22,6 @@ class SourceHarvest:
     records: list[Record]
     summary: dict[str, Any] = field(default_factory=dict)
     filtered_out: int = 0
-
-
-def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> list[str]:
-    enabled = list(review["sources"].get("enabled", []))
-    unknown = [s for s in enabled + list(only or []) if s not in KNOWN_SOURCES]
-    if unknown:
-        raise ConfigError(f"unknown source(s) {unknown}. Fix: use some of {list(KNOWN_SOURCES)}")
-    if only:
-        missing = [s for s in only if s not in enabled]
-        if missing:
-            raise ConfigError(f"source(s) {missing} are not enabled in review.toml [sources]. "
-                              "Fix: add them to `enabled` or choose from " + str(enabled))
-        return list(only)
-    return enabled
-
-
-def plan_windows(session: Session, review: dict[str, Any], sources: list[str], *,
-                 since: date | None = None, until: date | None = None,
-                 today: date | None = None) -> list[Window]:
-    end = until or today or date.today()
-    cutoff = review["review"]["baseline_cutoff"]
-    overlap = timedelta(days=int(review["schedule"].get("overlap_days", 0)))
-    windows = []
-    for source in sources:
-        mark = watermark(session, source)
-        start = since or (mark - overlap if mark else cutoff)
-        if start > end:
-            raise ConfigError(f"{source}: window start {start} is after its end {end}. "
-                              "Fix: give --since before --until")
-        windows.append(Window(source, start, end))
-    return windows
 
 
 def _add_unseen(records: dict[str, Record], found: list[Record],

@@ -1,0 +1,59 @@
+"""Which sources a run harvests and the window each one covers.
+
+The watermark of a source is the last day it was harvested successfully; the next window starts
+a few days before it (``overlap_days``; deduplication absorbs the overlap) and, on the first
+run, at the published search's cut-off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from livingreview.errors import ConfigError
+from livingreview.store.runs import watermark
+
+KNOWN_SOURCES = ("pubmed", "crossref", "openalex", "europepmc")
+
+
+@dataclass(frozen=True)
+class Window:
+    source: str
+    start: date
+    end: date
+
+
+def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> list[str]:
+    enabled = list(review["sources"].get("enabled", []))
+    unknown = [s for s in enabled + list(only or []) if s not in KNOWN_SOURCES]
+    if unknown:
+        raise ConfigError(f"unknown source(s) {unknown}. Fix: use some of {list(KNOWN_SOURCES)}")
+    if only:
+        missing = [s for s in only if s not in enabled]
+        if missing:
+            raise ConfigError(f"source(s) {missing} are not enabled in review.toml [sources]. "
+                              "Fix: add them to `enabled` or choose from " + str(enabled))
+        return list(only)
+    return enabled
+
+
+def plan_windows(session: Session, review: dict[str, Any], sources: list[str], *,
+                 since: date | None = None, until: date | None = None,
+                 today: date | None = None) -> list[Window]:
+    end = until or today or date.today()
+    cutoff = review["review"]["baseline_cutoff"]
+    overlap = timedelta(days=int(review["schedule"].get("overlap_days", 0)))
+    windows = []
+    for source in sources:
+        mark = watermark(session, source)
+        start = since or (mark - overlap if mark else cutoff)
+        if start > end:
+            raise ConfigError(f"{source}: window start {start} is after its end {end}. "
+                              "Fix: give --since before --until")
+        windows.append(Window(source, start, end))
+    return windows
+
+
