@@ -31,7 +31,7 @@ def project(corpus, tmp_path, monkeypatch):
     with session_scope(corpus) as session:
         run = add_run(session, start=date(2022, 1, 1), end=date(2022, 1, 31))
         record = add_record(session, run, source="pubmed", source_id="9001", year=2022,
-                            title="Peer workers co-producing crisis care")
+                            title="Peer workers co-producing crisis care", pmid="9001")
         queue(session, record, run)
         write_report(session, reports, 1, run)
         session.get(UpdateRun, run).report_version = 1  # as the flow closes the run

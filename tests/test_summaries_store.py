@@ -58,10 +58,12 @@ def add_run(session: Session, kind: str = "update", *, start: date | None = None
 
 def add_record(session: Session, run_id: int, *, source: str, source_id: str,
                title: str | None = None, year: int | None = None, baseline: bool = False,
-               study_id: str | None = None, doi: str | None = None) -> int:
+               study_id: str | None = None, doi: str | None = None,
+               pmid: str | None = None) -> int:
     """A record with the one source hit that brought it in (as intake stores a new hit)."""
     record = StoredRecord(origin=source, title=title or f"Study {source_id}", year=year,
-                          in_baseline=baseline, added_run_id=run_id, study_id=study_id, doi=doi)
+                          in_baseline=baseline, added_run_id=run_id, study_id=study_id, doi=doi,
+                          pmid=pmid)
     session.add(record)
     session.flush()
     session.add(SourceHit(record_id=record.id, source=source, source_id=source_id, run_id=run_id,

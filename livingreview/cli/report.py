@@ -30,7 +30,8 @@ def report_command(
         with session_scope(settings.database_url) as session:
             paths = rewrite_report(session, settings.report_dir, run_id=run, version=version,
                                    search_note=review["review"].get("narrower_search_note"),
-                                   detector=DetectorConfig.from_review(review))
+                                   detector=DetectorConfig.from_review(review),
+                                   expectations_dir=settings.expectations_dir)
             summary = paths.summary
     except LivingReviewError as exc:
         typer.echo(f"error: {exc}", err=True)

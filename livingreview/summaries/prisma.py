@@ -147,31 +147,40 @@ class PrismaCounts:
     def screened_title_abstract(self) -> int:
         return self.excluded_title_abstract_total + self.passed_title_abstract
 
-    def identity_problems(self) -> list[str]:
-        problems = []
+    def identities(self) -> list[dict[str, Any]]:
+        """The flow's identities as (identity, left, right, detail) rows; they hold when
+        left == right (the data-quality gate checks them with Great Expectations)."""
         removed = (self.already_known_total + self.duplicates_total + self.auto_excluded_total
                    + self.queued + self.imported + self.awaiting_prefilter)
-        if self.identified_total != removed:
-            problems.append(
-                f"identified ({self.identified_total}) != already known "
-                f"({self.already_known_total}) + duplicates ({self.duplicates_total}) + "
-                f"auto-excluded ({self.auto_excluded_total}) + queued ({self.queued}) + "
-                f"imported ({self.imported}) + awaiting pre-filter ({self.awaiting_prefilter})")
         screened = (self.awaiting_title_abstract + self.excluded_title_abstract_total
                     + self.awaiting_full_text + self.excluded_full_text_total + self.included
                     + self.duplicates_in_screening)
-        if self.queued != screened:
-            problems.append(
-                f"queued ({self.queued}) != awaiting title/abstract "
-                f"({self.awaiting_title_abstract}) + excluded at title/abstract "
-                f"({self.excluded_title_abstract_total}) + awaiting full text "
-                f"({self.awaiting_full_text}) + excluded at full text "
-                f"({self.excluded_full_text_total}) + included ({self.included}) + found "
-                f"duplicate in screening ({self.duplicates_in_screening})")
-        if self.finished and self.awaiting_prefilter:
-            problems.append(f"{self.awaiting_prefilter} records of a finished run were never "
-                            "pre-filtered or queued (the queue step did not run on them)")
-        return problems
+        return [
+            {"identity": "identified = already known + duplicates + auto-excluded + queued + "
+                         "imported + awaiting pre-filter",
+             "left": self.identified_total, "right": removed,
+             "detail": f"identified ({self.identified_total}) != already known "
+                       f"({self.already_known_total}) + duplicates ({self.duplicates_total}) + "
+                       f"auto-excluded ({self.auto_excluded_total}) + queued ({self.queued}) + "
+                       f"imported ({self.imported}) + awaiting pre-filter "
+                       f"({self.awaiting_prefilter})"},
+            {"identity": "queued = awaiting T/A + excluded T/A + awaiting FT + excluded FT + "
+                         "included + duplicates found in screening",
+             "left": self.queued, "right": screened,
+             "detail": f"queued ({self.queued}) != awaiting title/abstract "
+                       f"({self.awaiting_title_abstract}) + excluded at title/abstract "
+                       f"({self.excluded_title_abstract_total}) + awaiting full text "
+                       f"({self.awaiting_full_text}) + excluded at full text "
+                       f"({self.excluded_full_text_total}) + included ({self.included}) + found "
+                       f"duplicate in screening ({self.duplicates_in_screening})"},
+            {"identity": "a finished run leaves nothing awaiting the pre-filter",
+             "left": self.awaiting_prefilter if self.finished else 0, "right": 0,
+             "detail": f"{self.awaiting_prefilter} records of a finished run were never "
+                       "pre-filtered or queued (the queue step did not run on them)"},
+        ]
+
+    def identity_problems(self) -> list[str]:
+        return [row["detail"] for row in self.identities() if row["left"] != row["right"]]
 
     def reconcile(self) -> "PrismaCounts":
         """Raise ``PrismaMismatch`` unless the flow's identities hold; returns self."""

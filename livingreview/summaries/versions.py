@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.cocreation.detector import DetectorConfig
-from livingreview.errors import InputError
+from livingreview.errors import InputError, ValidationFailed
 from livingreview.store.models import UpdateRun
 from livingreview.store.runs import next_report_version
 from livingreview.summaries.report import ReportPaths, version_dir, write_report
+from livingreview.validation import EXPECTATIONS_DIR, validate, write_page
 
 REPORT_KIND = "report"
 
@@ -33,10 +34,14 @@ def latest_update_run(session: Session) -> int | None:
 
 def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = None,
                    version: int | None = None, search_note: str | None = None,
-                   detector: DetectorConfig | None = None) -> ReportPaths:
+                   detector: DetectorConfig | None = None,
+                   expectations_dir: Path | None = None) -> ReportPaths:
     """Write the report again from the store as it is now, as version ``version`` (default: the
     next one) for run ``run_id`` (default: the latest succeeded update run; with none, the
     report summarises the corpus without a run), and note the version in ``update_runs``.
+
+    The store goes through the same data-quality gate as a monthly run first: when a suite
+    fails, nothing is written but the gate's HTML page, and ``ValidationFailed`` is raised.
     """
     if run_id is None:
         run_id = latest_update_run(session)
@@ -44,6 +49,12 @@ def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = Non
         raise InputError("livingreview report", "--run", f"no update run with id {run_id}",
                          "pick a run id from `livingreview status`, or leave --run out for the "
                          "latest succeeded update run")
+    outcome = validate(session, run_id, expectations_dir or EXPECTATIONS_DIR)
+    if not outcome.success:
+        when = datetime.now(timezone.utc)
+        page = write_page(outcome, out_root, f"report-{when:%Y%m%dT%H%M%S}")
+        raise ValidationFailed(f"{outcome.report}\n\nThe same account as a page: {page}",
+                               outcome.failures)
     if version is None:
         version = next_report_version(session)
     replaced = version_dir(out_root, version).exists()
@@ -56,6 +67,7 @@ def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = Non
     session.add(UpdateRun(kind=REPORT_KIND, status="succeeded", started_at=when,
                           finished_at=datetime.now(timezone.utc), report_version=version,
                           counts={"report_for_run": run_id, "replaced": replaced,
-                                  "directory": str(paths.directory)}))
+                                  "directory": str(paths.directory),
+                                  "validation": outcome.checked}))
     session.flush()
     return paths
