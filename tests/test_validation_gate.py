@@ -89,10 +89,11 @@ def test_the_shipped_suites_cover_every_table_and_the_built_store_passes(store):
                      "run_corpus"}
     outcome = _gate(store)
     assert outcome.success, outcome.report
-    # whole-store suites: all 109 records (102 baseline + 7 harvested), every decision and code
-    assert outcome.checked["records"] == 109
-    assert outcome.checked["decisions"] == 209
-    assert outcome.checked["charting"] == 253
+    # whole-store suites: every record (baseline and harvested), every decision and code
+    assert outcome.checked["records"] == _value(store, "SELECT count(*) FROM records")[0]
+    assert outcome.checked["decisions"] == _value(store, "SELECT count(*) FROM screening_decisions")[0]
+    assert outcome.checked["charting"] == _value(store, "SELECT count(*) FROM charting_codes")[0]
+    assert _value(store, "SELECT count(*) FROM records WHERE in_baseline = 0")[0] > 0
     assert outcome.checked["prisma"] == 6  # three identities for each of the two runs
 
 
@@ -114,30 +115,40 @@ def _check(store: Path, corruption: list[str], suite: str, rule: str) -> dict:
     return failure
 
 
+def _harvested(store: Path) -> list[tuple[int, str, str]]:
+    """(id, DOI, PMID) of the harvested records that carry both, in id order."""
+    connection = sqlite3.connect(store)
+    rows = connection.execute("SELECT id, doi, pmid FROM records WHERE in_baseline = 0 AND doi "
+                              "IS NOT NULL AND pmid IS NOT NULL ORDER BY id").fetchall()
+    connection.close()
+    assert len(rows) >= 6
+    return rows
+
+
 def test_a_doi_held_by_two_records_names_both(store):
     doi, title = _value(store, "SELECT doi, title FROM records WHERE id = 1")
-    failure = _check(store, [f"UPDATE records SET doi = '{doi}' WHERE id = 104"],
+    other = _harvested(store)[0][0]
+    failure = _check(store, [f"UPDATE records SET doi = '{doi}' WHERE id = {other}"],
                      "records", "expect_column_values_to_be_unique(doi) where merged == False")
-    assert [(r["id"], r["doi"]) for r in failure["rows"]] == [(1, doi), (104, doi)]
+    assert [(r["id"], r["doi"]) for r in failure["rows"]] == [(1, doi), (other, doi)]
     assert failure["rows"][0]["title"] == title
 
 
 def test_a_pmid_held_by_two_records(store):
-    failure = _check(store, ["UPDATE records SET pmid = '38962805' WHERE id = 105"],
+    (a, _, pmid), (b, _, _) = _harvested(store)[:2]
+    failure = _check(store, [f"UPDATE records SET pmid = '{pmid}' WHERE id = {b}"],
                      "records", "expect_column_values_to_be_unique(pmid) where merged == False")
-    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(104, "38962805"),
-                                                             (105, "38962805")]
+    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(a, pmid), (b, pmid)]
 
 
 def test_a_merged_duplicate_may_share_its_canonical_doi(store):
-    doi = _value(store, "SELECT doi FROM records WHERE id = 104")[0]
-    _sql(store, "UPDATE records SET doi = (SELECT doi FROM records WHERE id = 104) WHERE id = 105",
+    (a, doi, _), (b, _, _) = _harvested(store)[:2]
+    _sql(store, f"UPDATE records SET doi = '{doi}' WHERE id = {b}",
          "INSERT INTO duplicate_links (record_id, canonical_id, method, score, zone, status, "
-         "decided_by, decided_at) VALUES (105, 104, 'doi', 1.0, 'duplicate', 'merged', 'test', "
+         f"decided_by, decided_at) VALUES ({b}, {a}, 'doi', 1.0, 'duplicate', 'merged', 'test', "
          "'2026-11-01')")
     outcome = _gate(store)
     assert not [f for f in outcome.failures if f["suite"] == "records"], outcome.report
-    assert doi
 
 
 def test_a_year_of_1850_on_a_baseline_record(store):
@@ -149,28 +160,32 @@ def test_a_year_of_1850_on_a_baseline_record(store):
 
 
 def test_a_year_after_next_year(store):
-    failure = _check(store, [f"UPDATE records SET year = {date.today().year + 2} WHERE id = 106"],
+    record = _harvested(store)[2][0]
+    failure = _check(store, [f"UPDATE records SET year = {date.today().year + 2} WHERE id = {record}"],
                      "records", "expect_column_values_to_be_between(year)")
-    assert [r["id"] for r in failure["rows"]] == [106]
+    assert [r["id"] for r in failure["rows"]] == [record]
 
 
 def test_a_missing_title(store):
-    failure = _check(store, ["UPDATE records SET title = NULL WHERE id = 107"],
+    record, _, pmid = _harvested(store)[3]
+    failure = _check(store, [f"UPDATE records SET title = NULL WHERE id = {record}"],
                      "records", "expect_column_values_to_not_be_null(title)")
-    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(107, "35726897")]
+    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(record, pmid)]
 
 
 def test_a_blank_title(store):
-    failure = _check(store, ["UPDATE records SET title = '  ' WHERE id = 108"],
+    record, _, pmid = _harvested(store)[4]
+    failure = _check(store, [f"UPDATE records SET title = '  ' WHERE id = {record}"],
                      "records", "expect_column_values_to_match_regex(title)")
-    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(108, "34843274")]
+    assert [(r["id"], r["pmid"]) for r in failure["rows"]] == [(record, pmid)]
 
 
 def test_a_language_that_is_not_a_medline_code(store):
-    failure = _check(store, ["UPDATE records SET language = 'English' WHERE id = 109"],
+    record, doi, _ = _harvested(store)[5]
+    failure = _check(store, [f"UPDATE records SET language = 'English' WHERE id = {record}"],
                      "records", "expect_column_values_to_match_regex(language)")
     assert [(r["id"], r["doi"], r["language"]) for r in failure["rows"]] == [
-        (109, "10.1037/prj0000481", "English")]
+        (record, doi, "English")]
 
 
 def _an_exclusion(store: Path) -> tuple[int, int]:
@@ -272,12 +287,13 @@ def test_a_source_returning_nothing_where_it_returned_dozens(store):
 
 
 def test_a_shrinking_corpus(store):
-    # A baseline study deleted with its decisions and codes: 108 records where run 3 saw 109.
+    # A baseline study deleted with its decisions and codes: one record fewer than run 3 saw.
+    total = _value(store, "SELECT count(*) FROM records")[0]
     _sql(store, "DELETE FROM charting_codes WHERE record_id = 5",
          "DELETE FROM screening_decisions WHERE record_id = 5", "DELETE FROM records WHERE id = 5")
     failure = _check(store, [], "run_corpus",
                      "expect_column_pair_values_a_to_be_greater_than_b(records vs records_before)")
-    assert [(r["records"], r["records_before"]) for r in failure["rows"]] == [(108, 109)]
+    assert [(r["records"], r["records_before"]) for r in failure["rows"]] == [(total - 1, total)]
 
 
 def test_a_duplicate_rate_out_of_its_band(store):
@@ -286,7 +302,12 @@ def test_a_duplicate_rate_out_of_its_band(store):
     failure = _check(store, [
         f"UPDATE update_runs SET counts = json_set(counts, '$.intake', json('{intake}')) WHERE id = 3"],
         "run_corpus", "expect_column_values_to_be_between(duplicate_rate_shift)")
-    assert [(r["duplicate_rate"], r["duplicate_rate_median"]) for r in failure["rows"]] == [(1.0, 0.0)]
+    received, known, duplicates = _value(store, "SELECT json_extract(counts, '$.intake.received'), "
+                                         "json_extract(counts, '$.intake.already_known'), "
+                                         "json_extract(counts, '$.intake.duplicates_total') "
+                                         "FROM update_runs WHERE id = 2")
+    assert [(r["duplicate_rate"], r["duplicate_rate_median"]) for r in failure["rows"]] == [
+        (1.0, duplicates / (received - known))]
 
 
 def test_the_flow_stops_at_the_gate_names_the_record_and_keeps_the_data(
@@ -322,13 +343,14 @@ def test_the_flow_stops_at_the_gate_names_the_record_and_keeps_the_data(
 
 def test_livingreview_report_goes_through_the_gate(store, tmp_path, monkeypatch):
     doi = _value(store, "SELECT doi FROM records WHERE id = 1")[0]
-    _sql(store, f"UPDATE records SET doi = '{doi}' WHERE id = 104")
+    other, _, pmid = _harvested(store)[0]
+    _sql(store, f"UPDATE records SET doi = '{doi}' WHERE id = {other}")
     monkeypatch.setenv("LR_DATABASE_URL", f"sqlite:///{store}")
     monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
     result = CliRunner().invoke(app, ["report"])
     assert result.exit_code == 1
     assert "expect_column_values_to_be_unique(doi) where merged == False" in result.output
-    assert f"id 104; doi {doi}; pmid 38962805" in result.output
+    assert f"id {other}; doi {doi}; pmid {pmid}" in result.output
     assert not list((tmp_path / "reports").glob("v0*"))
     pages = list((tmp_path / "reports" / "validation").glob("report-*.html"))
     assert len(pages) == 1 and f"<td>{doi}</td>" in pages[0].read_text(encoding="utf-8")
