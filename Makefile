@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 export DO_NOT_TRACK = 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 60
 
-.PHONY: setup run demo test postgres-server bench bench-setup bench-dedup bench-screening bench-cocreation server clean
+.PHONY: setup run demo test test-slow postgres-server bench bench-setup bench-dedup bench-screening bench-cocreation server clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ postgres-server:
 
 test: setup postgres-server  ## the whole test suite, offline
 	$(BIN)/python -m pytest -q
+
+test-slow: setup postgres-server  ## the long reliability sweeps (every kill point; CI runs them)
+	$(BIN)/python -m pytest -q -m slow
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

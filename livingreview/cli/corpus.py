@@ -63,6 +63,18 @@ def preflight(settings: Settings, sources: list[str]) -> None:
             _fail(UNREACHABLE_HINT.format(why=f"{source}: {type(exc).__name__}: {exc}"), code=3)
 
 
+def refuse_while_locked(settings: Settings) -> None:
+    """Say at once, before Prefect starts, that another update is writing (the flow's own lock
+    is what guarantees one writer; this spares the user a failed flow run)."""
+    from datetime import timedelta
+
+    from livingreview.store import locks
+    from livingreview.store.database import session_scope
+
+    with session_scope(settings.database_url) as session:
+        locks.ensure_free(session, timedelta(minutes=settings.lock_stale_minutes))
+
+
 def run_update(settings: Settings, since: date | None, until: date | None,
                sources: list[str] | None, check: bool = True) -> dict:
     from livingreview.harvest.windows import enabled_sources
@@ -70,6 +82,7 @@ def run_update(settings: Settings, since: date | None, until: date | None,
 
     review = load_review(settings.review_file)
     require_schema(settings.database_url)
+    refuse_while_locked(settings)
     if check:
         preflight(settings, enabled_sources(review, sources))
     from flows.update_review import update_review

@@ -55,7 +55,8 @@ def assign_second_reviewers(session: Session, run_id: int | None = None,
                             ) -> SecondReviewSample:
     """Mark ``round(fraction * pool)`` (half up) of the not-yet-sampled candidates for a second
     reviewer. The pool is the candidates of ``run_id`` (all runs when None) that were never in
-    a draw; the same store, run, fraction and seed always give the same picks.
+    a draw; the same pool, fraction and seed always give the same picks, whichever run number
+    drew them (a run killed and run again draws what an undisturbed run would have).
     """
     if not 0.0 <= fraction <= 1.0:
         raise LivingReviewError(f"second-reviewer fraction {fraction} is not between 0 and 1. "
@@ -67,7 +68,7 @@ def assign_second_reviewers(session: Session, run_id: int | None = None,
     pool = sorted(set(session.scalars(query)) - done)
     size = math.floor(fraction * len(pool) + 0.5)
     # A string seed is hashed deterministically (not by PYTHONHASHSEED), so draws replay.
-    rng = random.Random(f"{seed}:{run_id}")
+    rng = random.Random(f"{seed}:{','.join(map(str, pool))}")
     selected = sorted(rng.sample(pool, size)) if size else []
     if selected:
         for cand in session.scalars(select(Candidate).where(Candidate.record_id.in_(selected))):

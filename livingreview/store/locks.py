@@ -78,20 +78,8 @@ def acquire(session: Session, run_id: int, *, stale_after: timedelta,
     over and the run it held is marked interrupted.
     """
     holder = holder or this_process()
-    existing = session.get(StoreLock, name)
+    existing = ensure_free(session, stale_after, name)
     if existing is not None:
-        if not is_stale(existing, stale_after):
-            run = session.get(UpdateRun, existing.run_id) if existing.run_id else None
-            started = existing.acquired_at.strftime("%Y-%m-%d %H:%M UTC")
-            what = f"{run.kind} run {run.id}" if run else "another writer"
-            raise UpdateLocked(
-                f"{what} has been writing to this store since {started} (process "
-                f"{existing.holder}); only one update or report runs at a time. Fix: wait for it "
-                "to finish (`livingreview status` shows it), then run again; if that process is "
-                "gone for good on another machine, its lock expires "
-                f"{int(stale_after.total_seconds() // 60)} minutes after its last heartbeat",
-                holder={"run_id": existing.run_id, "holder": existing.holder,
-                        "acquired_at": existing.acquired_at})
         session.execute(delete(StoreLock).where(StoreLock.name == name,
                                                 StoreLock.holder == existing.holder))
     _interrupt_orphans(session, keep=run_id)
@@ -101,6 +89,26 @@ def acquire(session: Session, run_id: int, *, stale_after: timedelta,
     except IntegrityError as exc:  # another writer inserted the row between our read and write
         raise UpdateLocked("another update took the store's update lock a moment ago. Fix: wait "
                            "for it to finish, then run again", holder={}) from exc
+
+
+def ensure_free(session: Session, stale_after: timedelta,
+                name: str = UPDATE_LOCK) -> StoreLock | None:
+    """Raise ``UpdateLocked`` naming the holder when a live writer holds the lock; return a
+    stale lock (for the caller to take over), or None when there is none."""
+    existing = session.get(StoreLock, name)
+    if existing is None or is_stale(existing, stale_after):
+        return existing
+    run = session.get(UpdateRun, existing.run_id) if existing.run_id else None
+    started = existing.acquired_at.strftime("%Y-%m-%d %H:%M UTC")
+    what = f"{run.kind} run {run.id}" if run else "another writer"
+    raise UpdateLocked(
+        f"{what} has been writing to this store since {started} (process {existing.holder}); "
+        "only one update or report runs at a time. Fix: wait for it to finish (`livingreview "
+        "status` shows it), then run again; if that process is gone for good on another "
+        f"machine, its lock expires {int(stale_after.total_seconds() // 60)} minutes after its "
+        "last heartbeat",
+        holder={"run_id": existing.run_id, "holder": existing.holder,
+                "acquired_at": existing.acquired_at})
 
 
 def _interrupt_orphans(session: Session, keep: int) -> None:
