@@ -36,8 +36,9 @@ postgres-server:
 test: setup postgres-server  ## the whole test suite, offline
 	$(BIN)/python -m pytest -q
 
+# pytest exits 5 when the marker selects nothing; that is no failure.
 test-slow: setup postgres-server  ## the long reliability sweeps (every kill point; CI runs them)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
