@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 # Who: peer workers and people with lived experience (coding-scheme.md "Peer worker").
 _ACTOR = re.compile(
-    r"\bpeer(?:s|-\w+)?\b|\blived[- ]experience\b|\bexperts? by experience\b"
+    r"\bpeer(?![- ]?review)(?:s|-\w+)?\b|\blived[- ]experience\b|\bexperts? by experience\b"
     r"|\b(?:people|persons?|individuals?|those|members)\s+with\s+(?:a\s+)?"
     r"(?:lived|personal|own|illness)\s+(?:\w+\s+)?experiences?\b"
     r"|\bPWLE\b|\bconsumers?(?:[- ](?:providers?|workers?|representatives?|consultants?))?\b"
