@@ -272,3 +272,26 @@ def test_crossref_recall_fetches_works_by_doi_and_names_the_failing_blocks(setti
         ("unknown", "absent", [], "DOI 10.9999/not-in-crossref not in Crossref"),
         ("bare", "no_identifier", [], "no DOI")]
     assert [(o.status, o.failed_blocks) for o in found] == [("found", [])]
+
+
+def test_recall_command_measures_the_stores_included_studies_per_source(replay, tmp_path,
+                                                                         monkeypatch):
+    from livingreview.cli.corpus import init_store
+
+    monkeypatch.setenv("LR_REVIEW_FILE", str(ROOT / "review.toml"))
+    monkeypatch.setenv("LR_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    monkeypatch.setenv("LR_PUBMED_BASE_URL", replay.pubmed_base_url)
+    monkeypatch.setenv("LR_CROSSREF_BASE_URL", replay.crossref_base_url)
+    monkeypatch.setenv("LR_CROSSREF_RATE", "50")
+    init_store(Settings.from_env())  # the baseline: the review's reference list, with DOIs
+    out = tmp_path / "recall.csv"
+    result = CliRunner().invoke(app, ["recall", "--source", "crossref", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # The test's replay holds none of the review's studies: every one is absent, none "found".
+    first = result.output.splitlines()[0]
+    assert first.startswith("crossref (extended): 0 of ") and "known included studies" in first
+    assert "missed agrawal2016: DOI 10.1007/s40596-016-0533-z not in Crossref" in result.output
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["source"] for r in rows} == {"crossref"} and len(rows) > 90
+    assert {r["status"] for r in rows} <= {"absent", "no_identifier"}
