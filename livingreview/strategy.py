@@ -20,6 +20,7 @@ the abstract, so it is kept, flagged ``needs_abstract``, with the blocks its tit
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import tempfile
@@ -171,13 +172,24 @@ def read_records_csv(path: Path) -> list[Record]:
     """Records from a CSV with ``record_id``, ``title``, ``abstract`` and optional ``keywords``
     (``;``-separated). A bad file names the line and the fix; nothing is read from it then."""
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(str(path), "file", "not found",
                          "give the path of a CSV with record_id,title,abstract") from None
-    with handle:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(str(path), f"line {line}",
+                         f"not UTF-8 text (byte {data[exc.start]:#04x})",
+                         "save the file as comma-separated UTF-8 text") from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
-        columns = set(reader.fieldnames or [])
+        header = reader.fieldnames
+        if header is None:
+            raise InputError(str(path), "file", "empty",
+                             "write a header record_id,title,abstract and one row per record")
+        columns = set(header)
         missing = [c for c in ("record_id", "title", "abstract") if c not in columns]
         if missing:
             raise InputError(str(path), "line 1 (header)", f"missing column(s) {', '.join(missing)}",

@@ -295,3 +295,20 @@ def test_recall_command_measures_the_stores_included_studies_per_source(replay, 
         rows = list(csv.DictReader(handle))
     assert {r["source"] for r in rows} == {"crossref"} and len(rows) > 90
     assert {r["status"] for r in rows} <= {"absent", "no_identifier"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "records.csv: file: empty. Fix: write a header record_id,title,abstract"),
+    (b"record_id,title,abstract\n1,ok,ok\n2,\xff\xfe,y\n",
+     "records.csv: line 3: not UTF-8 text (byte 0xff). Fix: save the file as comma-separated UTF-8"),
+    (b"id,title\n1,x\n", "line 1 (header): missing column(s) record_id, abstract"),
+])
+def test_strategy_command_says_what_is_wrong_with_an_unreadable_file(tmp_path, monkeypatch,
+                                                                     content, message):
+    monkeypatch.setenv("LR_REVIEW_FILE", str(ROOT / "review.toml"))
+    records = tmp_path / "records.csv"
+    records.write_bytes(content)
+    result = CliRunner().invoke(app, ["strategy", "crossref", str(records), "--out",
+                                      str(tmp_path / "kept.csv")])
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "kept.csv").exists()
