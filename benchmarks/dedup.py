@@ -20,6 +20,7 @@ are over such pairs (the standard pairwise measures of the dedup literature).
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import json
 import os
@@ -31,13 +32,25 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livingreview.dedup.match import cluster_table, dedupe_table  # noqa: E402
+from benchmarks.bib_dedupe_file import run_bib_dedupe  # noqa: E402
+from livingreview.dedup.blocking import batch_pairs  # noqa: E402
+from livingreview.dedup.match import (  # noqa: E402
+    DecidedPairs,
+    cluster_table,
+    dedupe_table,
+    to_matches,
+)
 from livingreview.dedup.record_files import read_groups, read_record_file  # noqa: E402
+from livingreview.dedup.rules import DISTINCT, OFF, THRESHOLDS, Thresholds, decide  # noqa: E402
+from livingreview.dedup.scoring import score_pairs  # noqa: E402
 from livingreview.dedup.table import RecordTable  # noqa: E402
 
 RECORD_FILES = ("records_pre_merged.csv", "labelled_test_set.csv")
@@ -73,25 +86,6 @@ def run_ours(path: Path):
     table = RecordTable.from_records(keyed)
     matches = dedupe_table(table)
     return cluster_table(table, matches).groups, matches
-
-
-def run_bib_dedupe(path: Path):
-    import pandas as pd
-    import bib_dedupe.bib_dedupe as bd
-
-    if path.name == "labelled_test_set.csv":
-        frame = pd.read_csv(path, encoding="latin-1", dtype=str)
-        frame = frame.rename(columns={"record_id": "ID"}).drop(columns=["label", "source"],
-                                                              errors="ignore")
-    else:
-        frame = pd.read_csv(path, dtype=str)
-    frame = frame.fillna("")
-    if "ENTRYTYPE" not in frame:
-        frame["ENTRYTYPE"] = "article"
-    prepared = bd.prep(frame, verbosity_level=0)
-    blocked = bd.block(prepared, verbosity_level=0)
-    matched = bd.match(blocked, verbosity_level=0)
-    return bd.cluster(matched, verbosity_level=0)
 
 
 def timed(function, path: Path, repeat: int):
@@ -157,6 +151,192 @@ def print_totals(rows: list[dict]) -> None:
         name = "livingreview" if tool == "ours" else "bib-dedupe"
         print(f"{'all sets (pooled pairs)':<34}| {name:<12} P {p:.4f} R {r_:.4f} "
               f"F1 {2 * p * r_ / (p + r_):.4f} {seconds:6.2f} s")
+
+
+# ---------------------------------------------------------------- leave one set out
+
+# The thresholds a rule may take (rules.Thresholds), strictest first; OFF switches a rule off.
+GRID = {
+    "title": (0.97, 0.96, 0.95, 0.94),
+    "authors": (0.95, 0.9, 0.85),
+    "title_any_authors": (OFF, 0.97, 0.95, 0.9, 0.85),
+    "authors_any_title": (OFF, 0.95, 0.9, 0.8),
+}
+
+
+class ScoredSet:
+    """One labelled set blocked and scored once; decided again under any thresholds."""
+
+    def __init__(self, name: str, record_file: Path, truth_file: Path):
+        self.name = name
+        self.table = RecordTable.from_records(read_record_file(record_file))
+        earlier, later = batch_pairs(self.table)
+        self.scores = score_pairs(self.table, self.table, later, earlier)
+        self.truth = pair_set(read_groups(truth_file))
+
+    def evaluate(self, thresholds: Thresholds) -> dict:
+        zone, method, score = decide(self.scores, thresholds)
+        keep = np.flatnonzero(zone != DISTINCT)
+        decided = DecidedPairs(self.scores.left[keep], self.scores.right[keep], zone[keep],
+                               method[keep], score[keep])
+        matches = to_matches(self.table, self.table, decided)
+        predicted = pair_set(cluster_table(self.table, matches).groups)
+        maybe = {tuple(sorted((canonical_id(m.left), canonical_id(m.right))))
+                 for m in matches if m.zone == "maybe"}
+        result = pairwise(predicted, self.truth)
+        result.update(maybe=len(maybe), maybe_per_1000=1000 * len(maybe) / len(self.table),
+                      recall_with_person=len((predicted | maybe) & self.truth) / len(self.truth)
+                      if self.truth else 1.0)
+        return result
+
+
+def _looser(t: Thresholds) -> list[Thresholds]:
+    """The choices one grid step looser than ``t`` in one threshold; None past the grid's
+    loosest value (nothing is known beyond it)."""
+    out = []
+    for name, values in GRID.items():
+        at = values.index(getattr(t, name))
+        out.append(replace(t, **{name: values[at + 1]}) if at + 1 < len(values) else None)
+    return out
+
+
+def choose(results: dict[Thresholds, dict[str, dict]], sets: list[str]) -> Thresholds:
+    """The thresholds chosen on ``sets``.
+
+    Safe: no false merge on any of the sets, and none one grid step looser in any threshold
+    either (a margin: a threshold right at the edge of a false merge on these sets is likely
+    past it on another). Among the safe choices the one that finds the most true pairs over the
+    sets (pooled); ties go to the fewest thresholds changed from the default (a change needs
+    a true pair it finds on these sets), then to the loosest (a rule adopted for a case is kept
+    as loose as is safe, for sets where the case looks a little different).
+    """
+    def clean(t: Thresholds) -> bool:
+        return all(results[t][s]["fp"] == 0 for s in sets)
+
+    safe = [t for t in results
+            if clean(t) and all(u is not None and clean(u) for u in _looser(t))]
+    if not safe:
+        safe = [t for t in results if clean(t)] or [THRESHOLDS]
+    def changed(t: Thresholds) -> int:
+        return sum(getattr(t, k) != getattr(THRESHOLDS, k) for k in GRID)
+
+    return max(safe, key=lambda t: (sum(results[t][s]["tp"] for s in sets), -changed(t),
+                                    -sum(getattr(t, k) for k in GRID)))
+
+
+def leave_one_set_out(data_dir: Path, peer_rows: dict[str, dict]) -> tuple[list[dict], Thresholds]:
+    scored = []
+    for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        record_file = next((folder / n for n in RECORD_FILES if (folder / n).exists()), None)
+        truth_file = folder / "merged_record_ids.csv"
+        if record_file is not None and truth_file.exists():
+            scored.append(ScoredSet(folder.name, record_file, truth_file))
+    grid = [Thresholds(**dict(zip(GRID, values))) for values in itertools.product(*GRID.values())]
+    results = {t: {s.name: s.evaluate(t) for s in scored} for t in grid}
+    names = [s.name for s in scored]
+    rows = []
+    for left_out in scored:
+        chosen = choose(results, [n for n in names if n != left_out.name])
+        rows.append({"set": left_out.name, "records": len(left_out.table),
+                     "true_pairs": len(left_out.truth), "chosen": chosen,
+                     "left_out": results[chosen][left_out.name],
+                     "default": results[THRESHOLDS][left_out.name],
+                     "peer": peer_rows.get(left_out.name)})
+    return rows, choose(results, names)
+
+
+def _thresholds_text(t: Thresholds) -> str:
+    return " ".join(f"{k}={'off' if getattr(t, k) == OFF else getattr(t, k)}" for k in GRID)
+
+
+def print_loso(rows: list[dict], overall: Thresholds) -> None:
+    print("\nLeave one set out: thresholds chosen on the other sets (no false merge on any, most "
+          "true pairs), scored on the set left out")
+    print(f"{'left out':<20} {'P':>6} {'R':>6} {'maybe/1k':>8} {'R+person':>8} | "
+          f"{'bib-dedupe P':>12} {'R':>6} | default R | chosen on the others")
+    for row in rows:
+        o, d, b = row["left_out"], row["default"], row["peer"]
+        peer = f"{b['precision']:12.4f} {b['recall']:6.4f}" if b else f"{'-':>12} {'-':>6}"
+        print(f"{row['set']:<20} {o['precision']:6.4f} {o['recall']:6.4f} "
+              f"{o['maybe_per_1000']:8.1f} {o['recall_with_person']:8.4f} | {peer} | "
+              f"{d['recall']:9.4f} | {_thresholds_text(row['chosen'])}")
+    print(f"chosen on all sets: {_thresholds_text(overall)} (shipped: "
+          f"{_thresholds_text(THRESHOLDS)})", flush=True)
+
+
+# ---------------------------------------------------------------- whole processes
+
+PEER_FILE = ROOT / "benchmarks" / "bib_dedupe_file.py"
+
+
+def _livingreview_command() -> list[str]:
+    script = Path(sys.executable).parent / "livingreview"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "livingreview.cli"]
+
+
+def process_seconds(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of a command run as a whole
+    process: start-up, imports, file to file. CPU time moves less than wall time when other
+    jobs share the machine."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def write_synthetic_file(data_dir: Path, size: int, folder: Path) -> tuple[Path, set]:
+    """A synthetic record file of ``size`` records in the bib-dedupe layout, and its true pairs."""
+    from benchmarks.synthetic import build_pool, generate
+
+    keyed, groups = generate(size, seed=3, pool=build_pool(data_dir))
+    path = folder / f"synthetic_{size}.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["ID", "ENTRYTYPE", "title", "author", "year", "journal", "volume",
+                         "number", "pages", "doi", "abstract"])
+        for key, r in keyed:
+            writer.writerow([key, "article", r.title or "", " and ".join(r.authors),
+                             r.year or "", r.journal or "", r.volume or "", r.issue or "",
+                             r.pages or "", r.doi or "", r.abstract or ""])
+    return path, pair_set(groups)
+
+
+def whole_processes(data_dir: Path, sizes: list[int], repeat: int, peer: bool) -> None:
+    print(f"\nWhole processes (median of {repeat}; start-up, imports, file in, groups out): "
+          "livingreview dedup-file and bib-dedupe (benchmarks/bib_dedupe_file.py)")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        files = []
+        for set_folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+            record_file = next((set_folder / n for n in RECORD_FILES
+                                if (set_folder / n).exists()), None)
+            truth_file = set_folder / "merged_record_ids.csv"
+            if record_file is not None and truth_file.exists():
+                files.append((set_folder.name, record_file, pair_set(read_groups(truth_file))))
+        for size in sizes:
+            path, truth = write_synthetic_file(data_dir, size, folder)
+            files.append((f"synthetic {size:,}", path, truth))
+        for name, path, truth in files:
+            out = folder / "groups.csv"
+            ours, ours_cpu = process_seconds(
+                _livingreview_command() + ["dedup-file", str(path), "--out", str(out)], repeat)
+            o = pairwise(pair_set(read_groups(out)), truth)
+            line = (f"{name:<20} {len(read_record_file(path)):>6} records | livingreview "
+                    f"{ours:5.2f} s (CPU {ours_cpu:5.2f} s; P {o['precision']:.4f} R "
+                    f"{o['recall']:.4f})")
+            if peer:
+                theirs, theirs_cpu = process_seconds(
+                    [sys.executable, str(PEER_FILE), str(path), str(out)], repeat)
+                b = pairwise(pair_set(read_groups(out)), truth)
+                line += (f" | bib-dedupe {theirs:6.2f} s (CPU {theirs_cpu:6.2f} s; P "
+                         f"{b['precision']:.4f} R {b['recall']:.4f}) -> {theirs / ours:.1f}x "
+                         f"faster (CPU {theirs_cpu / ours_cpu:.1f}x)")
+            print(line, flush=True)
 
 
 # ---------------------------------------------------------------- synthetic scale
@@ -294,6 +474,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic corpus sizes, "
                         "comma-separated ('' for none)")
     parser.add_argument("--no-peer", action="store_true", help="skip bib-dedupe")
+    parser.add_argument("--process-sizes", default="2000,7200", help="synthetic record files "
+                        "timed as whole processes next to the labelled sets ('' for none)")
+    parser.add_argument("--process-repeat", type=int, default=3, help="runs per whole process")
     parser.add_argument("--timeout", type=float, default=420, help="seconds per synthetic case")
     parser.add_argument("--scale-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--incremental-worker", type=int, help=argparse.SUPPRESS)
@@ -321,6 +504,9 @@ def main() -> None:
           f"{os.cpu_count()} cores)\n{'set':<20} {'records':>6} {'pairs':>6}")
     rows = real_sets(data_dir, args.repeat, peer)
     print_totals(rows)
+    print_loso(*leave_one_set_out(data_dir, {r["set"]: r.get("bib_dedupe") for r in rows}))
+    whole_processes(data_dir, [int(s) for s in args.process_sizes.split(",") if s.strip()],
+                    args.process_repeat, peer)
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if sizes:

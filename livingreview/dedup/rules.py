@@ -21,15 +21,40 @@ sees the same study twice), so every doubt sends a pair to ``maybe`` rather than
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from livingreview.dedup.scoring import AGREE, CONFLICT, PairScores
 
 DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
 ZONES = np.array([DISTINCT, MAYBE, DUPLICATE], dtype=object)
+OFF = 2.0  # a threshold no similarity reaches: the rule is switched off
 
 
-def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Thresholds:
+    """The similarity thresholds the rules are chosen by (benchmarks/dedup.py chooses them
+    leave-one-set-out: on the other labelled sets, scored on the one left out).
+
+    * ``title``/``authors``: the main rule, near-identical title and authors, nothing against;
+    * ``title_any_authors``: the same long title, journal, volume, first page and year whatever
+      the authors say (a collective author on one side, a garbled or mis-split list);
+    * ``authors_any_title``: the same two or more authors, journal, volume, first page and year
+      whatever the title says (a translated title, an abbreviated one).
+    """
+
+    title: float = 0.95
+    authors: float = 0.9
+    title_any_authors: float = 0.95
+    authors_any_title: float = OFF
+
+
+THRESHOLDS = Thresholds()
+
+
+def decide(scores: PairScores, t: Thresholds = THRESHOLDS
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zone, method and score of every pair.
 
     Returns three aligned arrays: zone (``duplicate``/``maybe``/``distinct``), method (the
@@ -70,7 +95,7 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     fuzzy = (
         # Near-identical title and authors, nothing contradicting.
-        (title >= 0.95) & (authors >= 0.9) & ~locator_conflict & year_fits
+        (title >= t.title) & (authors >= t.authors) & ~locator_conflict & year_fits
         # Close title, same authors, same volume and first page.
         | (title >= 0.9) & (authors >= 0.8) & locator_agree & year_ok
         # Title damaged (translation note, typo), everything else agrees.
@@ -88,6 +113,15 @@ def decide(scores: PairScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # The same in one volume whose issue is not given: an abstract listed at two pages, or
         # a page typo. Issues that differ are two items (an unmarked erratum, a second notice).
         | (title >= 0.97) & (authors >= 0.95) & s.authors_known & same_volume & ~s.short_title
+        # Authors that say nothing (a collective name on one side, a garbled list): the same
+        # long title at the same place in the same journal and year is the same item.
+        | (title >= t.title_any_authors) & ~s.short_title & locator_agree & journal_ok
+          & near_year & ~issue_conflict
+        # A title that says nothing (translated, abbreviated): the same several authors at the
+        # same place (a range of pages: one page of an abstract book holds several items) in
+        # the same journal and year.
+        | (authors >= t.authors_any_title) & s.authors_known & s.titled & locator_agree
+          & s.spans_pages & ~s.supplement & journal_ok & same_year & (s.number != CONFLICT)
     )
     # A short title ("Editorial", "Coronary artery disease") identifies nothing by itself.
     short_ok = (~s.short_title | locator_agree

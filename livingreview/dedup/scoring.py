@@ -52,6 +52,8 @@ class PairScores:
     short_title: np.ndarray    # bool: either title is too short to identify a work on its own
     numbers_differ: np.ndarray  # bool: the titles hold different numbers ("part 1", "HPV 16")
     authors_known: np.ndarray  # bool: both list at least two authors
+    spans_pages: np.ndarray    # bool: either gives a range of pages, not one page (an
+    #                            abstract-book page holds several items; a range one article)
     in_bundle: np.ndarray      # bool: one is a letters bundle whose pages and authors hold the
     #                            other (a letter or reply printed in it)
 
@@ -174,7 +176,11 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
     authors[authored] = _text_similarity(authors_a[authored], authors_b[authored])
     # The surname string misjudges damaged lists (truncated, swapped names, a group appended);
     # the slower list comparison runs only where it can change a decision.
-    candidates = np.flatnonzero(authored & (authors < 0.95) & (title >= 0.65))
+    # Same volume and first page: a translated title, whose authors and journal decide.
+    volume_a = a.code("volume")[left]
+    placed = ((volume_a != 0) & (volume_a == b.code("volume")[right])
+              & (a.code("first_page")[left] == b.code("first_page")[right]))
+    candidates = np.flatnonzero(authored & (authors < 0.95) & ((title >= 0.65) | placed))
     shared = _text_similarity(
         a.author_words[left[candidates]], b.author_words[right[candidates]],
         fuzz.token_set_ratio,
@@ -205,7 +211,8 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
     known = (journal_codes_a != 0) & (journal_codes_b != 0)
     journal[known & (journal_codes_a == journal_codes_b)] = 1.0
     # and only where authors agree or are missing: the rules that read the journal need that.
-    both = np.flatnonzero(known & (journal_codes_a != journal_codes_b) & (title >= 0.8)
+    # (or where volume and first page agree: a translated title can turn on it too)
+    both = np.flatnonzero(known & (journal_codes_a != journal_codes_b) & ((title >= 0.8) | placed)
                           & ~(authored & (np.nan_to_num(authors) < 0.5)))
     journal[both] = [journal_similarity(x, y) for x, y in zip(journal_a[both], journal_b[both])]
 
@@ -257,5 +264,7 @@ def score_pairs(a: RecordTable, b: RecordTable, left: np.ndarray, right: np.ndar
         short_title=short_title,
         numbers_differ=a.code("title_numbers")[left] != b.code("title_numbers")[right],
         authors_known=(a.author_count[left] >= 2) & (b.author_count[right] >= 2),
+        spans_pages=(a.page_last[left] > a.page_first[left])
+        | (b.page_last[right] > b.page_first[right]),
         in_bundle=_in_bundle(a, b, left, right, title),
     )
