@@ -63,8 +63,8 @@ bench-screening: bench-setup
 bench-cocreation: setup
 	$(BIN)/python benchmarks/cocreation.py
 
-server: setup  ## a local Prefect server with its UI on http://127.0.0.1:4200
-	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+server: setup  ## a local Prefect server (UI on http://127.0.0.1:4200) and a worker running the deployments
+	deploy/server.sh
 
 clean:
 	rm -rf data/*.sqlite* data/archive data/demo reports .prefect

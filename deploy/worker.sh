@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Register the monthly deployment with the server at PREFECT_API_URL and start a process worker.
+# Register the deployments with the server at PREFECT_API_URL and start a process worker (for a
+# server that runs elsewhere; `make server` starts both here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PREFECT_API_URL="${PREFECT_API_URL:-http://127.0.0.1:4200/api}"

@@ -37,3 +37,19 @@ def measure_search_recall(settings: Settings, review: dict[str, Any], run_id: in
         return {"sources": [], "error": message}
     logger.info("search recall on the known included studies:\n%s", recall_table(results))
     return {"sources": [r.as_dict() for r in results]}
+
+
+@task(cache_policy=NO_CACHE)
+def check_recall(settings: Settings, review: dict[str, Any], http: httpx.Client,
+                 sources: list[str] | None) -> dict[str, Any]:
+    """Search recall outside an update (the recall-check deployment): nothing is stored."""
+    from prefect.artifacts import create_markdown_artifact
+
+    with session_scope(settings.database_url) as session:
+        studies = known_studies(session)
+    results = measure_recall(settings, review, studies, http, lambda raw: None, only=sources)
+    table = recall_table(results)
+    create_markdown_artifact(markdown=f"```\n{table}\n```", key="search-recall",
+                             description="Search recall on the known included studies")
+    get_run_logger().info("search recall on the known included studies:\n%s", table)
+    return {"sources": [r.as_dict() for r in results]}

@@ -30,3 +30,16 @@ def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) ->
     get_run_logger().info("report version %d written to %s", version, report.directory)
     return {"version": version, "directory": str(report.directory),
             "search_log": report.summary.get("search_log", {})}
+
+
+@task(cache_policy=NO_CACHE)
+def rewrite_review_report(settings: Settings, review: dict[str, Any],
+                          run_id: int | None) -> dict[str, Any]:
+    from livingreview.summaries.versions import rewrite_report_for
+
+    paths = rewrite_report_for(settings, review, run_id=run_id)
+    create_markdown_artifact(markdown=paths.report_md.read_text(encoding="utf-8"),
+                             key="review-report",
+                             description=f"Living review, version {paths.version} (rewritten)")
+    get_run_logger().info("report version %d written to %s", paths.version, paths.directory)
+    return {"version": paths.version, "directory": str(paths.directory)}

@@ -25,13 +25,24 @@ def _deployments() -> list[dict]:
     return yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())["deployments"]
 
 
+FLOWS = {"monthly": "update-review", "backfill": "update-review", "report": "report-review",
+         "recall-check": "check-search-recall"}
+
+
+def test_the_deployments_are_the_ones_the_runbook_names():
+    assert [d["name"] for d in _deployments()] == list(FLOWS)
+    runbook = (ROOT / "deploy" / "README.md").read_text()
+    for deployment, flow_name in FLOWS.items():
+        assert f"{flow_name}/{deployment}" in runbook
+
+
 @pytest.mark.parametrize("deployment", _deployments(), ids=lambda d: d["name"])
 def test_every_deployment_entrypoint_imports_a_flow(deployment):
     from prefect import Flow
     from prefect.flows import load_flow_from_entrypoint
 
     flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))
-    assert isinstance(flow, Flow) and flow.name == "update-review"
+    assert isinstance(flow, Flow) and flow.name == FLOWS[deployment["name"]]
 
 
 def test_deployment_schedule_is_the_reviews_schedule():
@@ -113,4 +124,8 @@ def test_monthly_deployment_registers_and_runs_through_a_worker(prefect_server, 
                 # the schedule has also created next month's runs; only the one asked for ran
                 ran = [r for r in client.read_flow_runs() if not r.state.is_scheduled()]
                 assert len(ran) == 1 and ran[0].state.is_completed(), [r.state for r in ran]
-    assert (tmp_path / "reports" / "v0001" / "report.md").is_file()
+        assert (tmp_path / "reports" / "v0001" / "report.md").is_file()
+        # Between monthly runs, the report deployment writes the next version through the gate.
+        prefect("deployment", "run", "report-review/report")
+        prefect("worker", "start", "--pool", "livingreview", "--run-once", timeout=300)
+    assert (tmp_path / "reports" / "v0002" / "report.md").is_file()

@@ -19,20 +19,13 @@ def report_command(
 ) -> None:
     """Rewrite the report from the store as it is now (after screening decisions, imports or
     coding changed the numbers) as a new version in the report folder; print its path."""
-    from livingreview.cocreation.detector import DetectorConfig
-    from livingreview.store.database import require_schema, session_scope
-    from livingreview.summaries.versions import rewrite_report
+    from livingreview.summaries.versions import rewrite_report_for
 
     settings = Settings.from_env()
     try:
-        require_schema(settings.database_url)
-        review = load_review(settings.review_file)
-        with session_scope(settings.database_url) as session:
-            paths = rewrite_report(session, settings.report_dir, run_id=run, version=version,
-                                   search_note=review["review"].get("narrower_search_note"),
-                                   detector=DetectorConfig.from_review(review),
-                                   expectations_dir=settings.expectations_dir)
-            summary = paths.summary
+        paths = rewrite_report_for(settings, load_review(settings.review_file), run_id=run,
+                                   version=version)
+        summary = paths.summary
     except LivingReviewError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc

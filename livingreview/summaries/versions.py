@@ -71,3 +71,22 @@ def rewrite_report(session: Session, out_root: Path, *, run_id: int | None = Non
                                   "validation": outcome.checked}))
     session.flush()
     return paths
+
+
+def rewrite_report_for(settings, review: dict, *, run_id: int | None = None,
+                       version: int | None = None) -> ReportPaths:
+    """What `livingreview report` and the report deployment run: the report rewritten from the
+    store through the gate, refused while an update is writing (it would number the same
+    version)."""
+    from datetime import timedelta
+
+    from livingreview.store import locks
+    from livingreview.store.database import require_schema, session_scope
+
+    require_schema(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        locks.ensure_free(session, timedelta(minutes=settings.lock_stale_minutes))
+        return rewrite_report(session, settings.report_dir, run_id=run_id, version=version,
+                              search_note=review["review"].get("narrower_search_note"),
+                              detector=DetectorConfig.from_review(review),
+                              expectations_dir=settings.expectations_dir)
