@@ -1,16 +1,23 @@
-"""Screening prioritisation benchmark: livingreview's active learner next to ASReview's default.
+"""Screening prioritisation benchmark: livingreview's active learners next to ASReview's default,
+and the leave-one-set-out choice of the default learner.
 
     python benchmarks/screening.py                   # every set in ../shared/benchmarks/screening
-    python benchmarks/screening.py DIR --seeds 1 2 3 --model svm --only Kitchenham_2010
-    python benchmarks/screening.py --views words    # ours with the word view only
+    python benchmarks/screening.py DIR --seeds 1 2 3 --only Kitchenham_2010
+    python benchmarks/screening.py --learners elas_u4 elas_u4+characters
     python benchmarks/screening.py --asreview-cache /tmp/asr.json  # ASReview once, then reused
 
-For each ASReview-style CSV (record_id, title, abstract, label_included) and each seed, both tools
-start from the same priors (one inclusion and one exclusion drawn with
-``livingreview.screening.simulation.choose_priors``) and their screening orders are scored by the
-same functions (``livingreview.screening.metrics``): WSS@95 and recall after 10% screened, priors
+For each ASReview-style CSV (record_id, title, abstract, label_included) and each seed, every
+candidate learner (``livingreview.screening.simulation.LEARNERS``) and ASReview start from the same
+priors (one inclusion and one exclusion drawn with ``choose_priors``) and their screening orders
+are scored by the same functions (``livingreview.screening.metrics``): WSS@95, loss (ASReview's
+normalised area above the recall curve, 0 is perfect) and recall after 10% screened, priors
 included. Seconds are the simulation only (features + active-learning loop), not imports or CSV
 reading.
+
+Leave-one-set-out selection: for each set in turn, the learner is chosen on the *other* sets by
+the rule in ``choose_learner`` (at least ASReview's mean WSS@95 and loss on every one of them, then
+the lowest mean loss; ``elas_u4``, ASReview's own model, when none qualifies) and scored on the
+set left out. The left-out table is the honest estimate for a set the choice has never seen.
 
 ASReview needs pandas < 3, which the project's venv does not have, so it runs in its own
 interpreter: ``--asreview-python``, else $LR_ASREVIEW_PYTHON, else this interpreter if it can
@@ -18,14 +25,14 @@ import asreview, else ``.venv-asreview/bin/python`` in the repository (``make be
 creates it). This file is also that worker (``--asreview-worker JOB.json``), which is why the
 livingreview imports sit inside functions: the worker's interpreter does not have the project.
 
-Also printed:
+Also printed, for the default learner:
 
 * the stopping aid at the point where 95% of the inclusions are found: the estimated relevant
   records remaining among the unscreened, against the true number;
-* the living-review update scenario: for sets with a ``year`` column, records up to the year that
-  splits the set closest to 75/25 are the earlier review (labels known), and the later records are
-  ranked, once from the earlier labels ("one-shot") and by active learning continuing from them.
-  Records with no year are left out of the scenario.
+* the living-review update scenario (``--update-seeds``): for sets with a ``year`` column, records
+  up to the year that splits the set closest to 75/25 are the earlier review (labels known), and
+  the later records are ranked, once from the earlier labels ("one-shot") and by active learning
+  continuing from them. Records with no year are left out of the scenario.
 """
 
 from __future__ import annotations
@@ -46,17 +53,6 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = REPO.parent / "shared" / "benchmarks" / "screening"
 ASREVIEW_VENV_PYTHON = REPO / ".venv-asreview" / "bin" / "python"
-
-# From ../shared/design.md, measured by the lead with ASReview 3.0.8, seeds 1-3, same scoring;
-# printed only when ASReview cannot be run here, and labelled as such.
-DESIGN_TABLE = {
-    "Bannach-Brown_2019": (0.416, 0.561, 24),
-    "Cohen_2006_ADHD": (0.583, 0.667, 7),
-    "Cohen_2006_Antihistamines": (-0.015, 0.417, 3),
-    "Cohen_2006_OralHypoglycemics": (0.173, 0.262, 4),
-    "Kitchenham_2010": (0.674, 0.704, 10),
-}
-
 
 # --------------------------------------------------------------------------- ASReview worker
 def asreview_worker(job_path: str) -> None:
@@ -208,7 +204,7 @@ def update_scenario(frame: pd.DataFrame, texts: list[str], labels: np.ndarray, s
         return wss(screened), recall_after(screened)
 
     start = time.perf_counter()
-    ranker = Ranker(seed=seed, **options).fit([texts[i] for i in earlier], labels[earlier],
+    ranker = Ranker(seed=seed, views=options["views"]).fit([texts[i] for i in earlier], labels[earlier],
                                                [texts[i] for i in later])
     scores = ranker.score([texts[i] for i in later])
     one_shot = later[np.argsort(-scores, kind="stable")].tolist()
@@ -234,6 +230,44 @@ def update_scenario(frame: pd.DataFrame, texts: list[str], labels: np.ndarray, s
     return result
 
 
+# --------------------------------------------------------------------------- selection
+#: The scores, in table order; loss is the one where lower is better.
+MEASURES = ("wss95", "loss", "recall10")
+
+
+def score_order(labels_in_order: np.ndarray) -> dict[str, float]:
+    from livingreview.screening.metrics import loss, recall_after, wss
+
+    return {"wss95": wss(labels_in_order), "loss": loss(labels_in_order),
+            "recall10": recall_after(labels_in_order)}
+
+
+def at_least_asreview(ours: dict[str, float], theirs: dict[str, float]) -> bool:
+    """The floor: WSS@95 no lower and loss no higher than ASReview's default."""
+    return ours["wss95"] >= theirs["wss95"] and ours["loss"] <= theirs["loss"]
+
+
+def choose_learner(means: dict[str, dict[str, dict[str, float]]], peer: dict[str, dict],
+                   sets: list[str], fallback: str) -> str:
+    """The learner for a set none of ``sets`` is: among those at least ASReview's default on
+    every one of ``sets`` (mean over seeds), the one with the lowest mean loss; ``fallback``
+    (ASReview's own model) when none is.
+
+    ``means[learner][set]`` and ``peer[set]`` map measure names to means over seeds.
+    """
+    qualified = [name for name, by_set in means.items()
+                 if all(at_least_asreview(by_set[s], peer[s]) for s in sets)]
+    if not qualified:
+        return fallback
+    # Ties go to the fallback, then to the order of LEARNERS: additions must earn their place.
+    return min(qualified, key=lambda name: (np.mean([means[name][s]["loss"] for s in sets]),
+                                            name != fallback))
+
+
+def mean_scores(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+
+
 # --------------------------------------------------------------------------- main
 def fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or np.isnan(value) else f"{value:.{digits}f}"
@@ -243,15 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", type=Path, nargs="?", default=DEFAULT_SETS,
                         help="folder of ASReview-style CSVs (default: the shared sets)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--model", default=None, help="ranking model (default: the project's)")
-    parser.add_argument("--views", nargs="+", default=None,
-                        help="text views for our model, of: words characters (default: the "
-                             "project's)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
+    parser.add_argument("--learners", nargs="+", default=None,
+                        help="candidate active learners, names in livingreview.screening."
+                             "simulation.LEARNERS (default: all)")
     parser.add_argument("--only", nargs="*", default=None, help="set names to run")
     parser.add_argument("--asreview-python", default=None)
-    parser.add_argument("--no-asreview", action="store_true")
-    parser.add_argument("--no-update", action="store_true", help="skip the update scenario")
+    parser.add_argument("--update-seeds", type=int, nargs="*", default=[1, 2, 3],
+                        help="seeds for the update scenario (none: skip it)")
     parser.add_argument("--asreview-cache", type=Path, default=None, metavar="FILE",
                         help="reuse ASReview's runs stored in FILE (JSON; same interpreter, set "
                              "bytes, priors and seed), adding new ones; its seconds are then "
@@ -262,85 +295,126 @@ def main(argv: list[str] | None = None) -> int:
         asreview_worker(args.asreview_worker)
         return 0
 
-    from livingreview.screening.metrics import recall_after, wss
-    from livingreview.screening.ranking import (
-        DEFAULT_MODEL,
-        DEFAULT_VIEWS,
-        check_model,
-        check_views,
-        frame_texts,
+    from livingreview.screening.ranking import frame_texts
+    from livingreview.screening.simulation import (
+        DEFAULT_LEARNER,
+        LEARNERS,
+        check_learner,
+        choose_priors,
+        read_labelled_set,
     )
-    from livingreview.screening.simulation import choose_priors, read_labelled_set
 
     global ASREVIEW_CACHE
     ASREVIEW_CACHE = args.asreview_cache
-    model = check_model(args.model or DEFAULT_MODEL)
-    views = check_views(args.views or DEFAULT_VIEWS)
-    options = {"model": model, "views": views}
+    learners = list(dict.fromkeys([DEFAULT_LEARNER, *(args.learners or LEARNERS)]))
+    for name in learners:
+        check_learner(name)
     paths = sorted(args.sets.glob("*.csv"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
     if not paths:
         print(f"no CSV files in {args.sets}", file=sys.stderr)
         return 2
-    python = None if args.no_asreview else find_asreview_python(args.asreview_python)
+    python = find_asreview_python(args.asreview_python)
     if python is None:
-        print("ASReview not run: no interpreter with asreview (pass --asreview-python, set "
-              "LR_ASREVIEW_PYTHON or run `make bench-screening`); its column below is the "
-              "table in ../shared/design.md (ASReview 3.0.8, measured earlier), not this run.\n")
+        print("ASReview not found: pass --asreview-python, set LR_ASREVIEW_PYTHON or run "
+              "`make bench-screening` (it creates .venv-asreview); the choice of learner is "
+              "measured against ASReview run in the same run, so there is nothing to report.",
+              file=sys.stderr)
+        return 2
 
-    rows, stops, updates = [], [], []
+    # runs[learner][set] = per-seed scores; peer[set] likewise; seconds alike.
+    runs = {name: {} for name in learners}
+    seconds = {name: {} for name in [*learners, "asreview"]}
+    peer_runs, identical, stops, updates, sizes = {}, {}, [], [], {}
     for path in paths:
         frame = read_labelled_set(path)
         texts = frame_texts(frame)
         labels = frame["label_included"].to_numpy()
-        ours, theirs = [], []
+        sizes[path.stem] = (len(labels), int(labels.sum()))
+        peer_runs[path.stem], seconds["asreview"][path.stem] = [], []
+        identical[path.stem] = 0
+        for name in learners:
+            runs[name][path.stem], seconds[name][path.stem] = [], []
         for seed in args.seeds:
             priors = list(choose_priors(labels, seed))
-            run = run_ours(texts, labels, priors, seed, options)
-            screened = labels[run["order"]]
-            ours.append((wss(screened), recall_after(screened), run["seconds"]))
-            if run["estimate"] is not None or run["truth"] is not None:
-                stops.append((path.stem, seed, run["estimate"], run["truth"]))
-            if python:
-                asr = run_asreview(python, path, priors, seed)
-                order = complete(asr["order"], len(labels))
-                assert order[:2] == priors
-                theirs.append((wss(labels[order]), recall_after(labels[order]), asr["seconds"]))
-        mine = np.mean(ours, axis=0)
-        if python:
-            ref = np.mean(theirs, axis=0)
-        else:
-            ref = np.array(DESIGN_TABLE.get(path.stem, (np.nan,) * 3), dtype=float)
-        rows.append((path.stem, len(labels), int(labels.sum()), mine, ref))
-        print(f"{path.stem}: ours WSS@95 {mine[0]:.3f} r@10% {mine[1]:.3f} {mine[2]:.1f}s | "
-              f"ASReview WSS@95 {fmt(ref[0])} r@10% {fmt(ref[1])} {fmt(ref[2], 1)}s", flush=True)
-        if not args.no_update and "year" in frame.columns:
-            for seed in args.seeds:
+            asr = run_asreview(python, path, priors, seed)
+            peer_order = complete(asr["order"], len(labels))
+            assert peer_order[:2] == priors
+            peer_runs[path.stem].append(score_order(labels[peer_order]))
+            seconds["asreview"][path.stem].append(asr["seconds"])
+            for name in learners:
+                run = run_ours(texts, labels, priors, seed, check_learner(name))
+                runs[name][path.stem].append(score_order(labels[run["order"]]))
+                seconds[name][path.stem].append(run["seconds"])
+                if name == DEFAULT_LEARNER:
+                    # ASReview stops at its last inclusion: compare what it screened.
+                    identical[path.stem] += run["order"][:len(asr["order"])] == asr["order"]
+                    if run["estimate"] is not None or run["truth"] is not None:
+                        stops.append((path.stem, seed, run["estimate"], run["truth"]))
+        line = " | ".join(f"{name} " + " ".join(
+            f"{fmt(mean_scores(runs[name][path.stem])[m])}" for m in MEASURES)
+            for name in learners)
+        peer = mean_scores(peer_runs[path.stem])
+        print(f"{path.stem} (WSS@95 loss r@10%): {line} | ASReview "
+              + " ".join(fmt(peer[m]) for m in MEASURES), flush=True)
+        if args.update_seeds and "year" in frame.columns:
+            options = check_learner(DEFAULT_LEARNER)
+            for seed in args.update_seeds:
                 updates.append((path.stem, seed, update_scenario(frame, texts, labels, seed,
                                                                  options, python, path)))
 
-    if not python:
-        label = "ASReview (design.md table, not this run)"
-    elif ASREVIEW_CACHE:
-        label = f"ASReview (cached in {ASREVIEW_CACHE}, possibly an earlier run)"
-    else:
-        label = "ASReview (this run)"
-    print(f"\n## Screening prioritisation: livingreview ({model}, views: {' + '.join(views)}) "
-          f"vs {label}")
-    print(f"mean over seeds {', '.join(map(str, args.seeds))}; same priors, same scoring\n")
-    print("| set | records / included | WSS@95 ours | WSS@95 ASReview | recall@10% ours "
-          "| recall@10% ASReview | seconds ours | seconds ASReview |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, n, n_in, mine, ref in rows:
-        print(f"| {name} | {n:,} / {n_in} | {mine[0]:.3f} | {fmt(ref[0])} | {mine[1]:.3f} | "
-              f"{fmt(ref[1])} | {mine[2]:.1f} | {fmt(ref[2], 1)} |")
-    mine_all = np.mean([r[3] for r in rows], axis=0)
-    ref_all = np.nanmean([r[4] for r in rows], axis=0)
-    print(f"| **mean** | | {mine_all[0]:.3f} | {fmt(ref_all[0])} | {mine_all[1]:.3f} | "
-          f"{fmt(ref_all[1])} | {mine_all[2]:.1f} | {fmt(ref_all[2], 1)} |")
+    names = [p.stem for p in paths]
+    means = {name: {s: mean_scores(runs[name][s]) for s in names} for name in learners}
+    peer = {s: mean_scores(peer_runs[s]) for s in names}
+    source = (f"cached in {ASREVIEW_CACHE}, possibly an earlier run" if ASREVIEW_CACHE
+              else "this run")
+    seeds = ", ".join(map(str, args.seeds))
 
-    print("\n## Stopping aid at the 95%-recall point (relevant records left among unscreened)\n")
+    print(f"\n## Leave-one-set-out: the learner chosen on the other sets, scored on the set left "
+          f"out, vs ASReview's default (ELAS u4; {source})")
+    print(f"mean over seeds {seeds}; same priors, same scoring. ≥ = the left-out score is at "
+          "least ASReview's (WSS@95 no lower, loss no higher); seeds = on how many seeds it is\n")
+    print("| left-out set | records / included | chosen on the others | WSS@95 ours | "
+          "WSS@95 ASReview | loss ours | loss ASReview | recall@10% ours | recall@10% ASReview "
+          "| ≥ | seeds ≥ |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|")
+    folds_held = True
+    for left_out in names:
+        others = [s for s in names if s != left_out]
+        chosen = choose_learner(means, peer, others, DEFAULT_LEARNER) if others else \
+            DEFAULT_LEARNER
+        mine, ref = means[chosen][left_out], peer[left_out]
+        held = at_least_asreview(mine, ref)
+        folds_held &= held
+        per_seed = sum(at_least_asreview(a, b)
+                       for a, b in zip(runs[chosen][left_out], peer_runs[left_out], strict=True))
+        n, n_in = sizes[left_out]
+        print(f"| {left_out} | {n:,} / {n_in} | {chosen} | {mine['wss95']:.3f} | "
+              f"{ref['wss95']:.3f} | {mine['loss']:.4f} | {ref['loss']:.4f} | "
+              f"{mine['recall10']:.3f} | {ref['recall10']:.3f} | {'yes' if held else 'NO'} | "
+              f"{per_seed}/{len(args.seeds)} |")
+    on_all = choose_learner(means, peer, names, DEFAULT_LEARNER)
+    print(f"\nChosen on all {len(names)} sets: {on_all}; the default (livingreview.screening."
+          f"simulation.DEFAULT_LEARNER) is {DEFAULT_LEARNER}. Every left-out fold at least "
+          f"ASReview's: {'yes' if folds_held else 'NO'}.")
+    print(f"{DEFAULT_LEARNER} screened in ASReview's order, up to ASReview's last inclusion, on "
+          + ", ".join(f"{s} {identical[s]}/{len(args.seeds)}" for s in names) + " seeds.")
+
+    print(f"\n## Every candidate on every set (mean over seeds {seeds}; ASReview: {source})\n")
+    print("| set | learner | WSS@95 | loss | recall@10% | ≥ ASReview | seconds |")
+    print("|---|---|---:|---:|---:|:---:|---:|")
+    for s in names:
+        for name in [*learners, "asreview"]:
+            row = peer[s] if name == "asreview" else means[name][s]
+            mark = "" if name == "asreview" else ("yes" if at_least_asreview(row, peer[s])
+                                                   else "no")
+            label = "ASReview ELAS u4" if name == "asreview" else name
+            print(f"| {s} | {label} | {row['wss95']:.3f} | {row['loss']:.4f} | "
+                  f"{row['recall10']:.3f} | {mark} | {np.mean(seconds[name][s]):.1f} |")
+
+    print(f"\n## Stopping aid at the 95%-recall point ({DEFAULT_LEARNER}; relevant records left "
+          "among unscreened)\n")
     print("| set | seed | screened | estimate (90% interval) | truth |")
     print("|---|---:|---:|---|---:|")
     for name, seed, estimate, truth in stops:
@@ -351,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"({estimate.low:.0f}-{estimate.high:.0f}) | {truth} |")
 
     if updates:
-        print("\n## Update scenario: earlier records (up to the split year) known, later ranked\n")
+        print(f"\n## Update scenario ({DEFAULT_LEARNER}, seeds "
+              f"{', '.join(map(str, args.update_seeds))}): earlier records (up to the split "
+              "year) known, later ranked\n")
         print("| set | split year | earlier (incl.) | later (incl.) | WSS@95 one-shot | "
               "WSS@95 active | WSS@95 ASReview | recall@10% one-shot | recall@10% active | "
               "recall@10% ASReview | seconds active / ASReview |")

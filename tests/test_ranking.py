@@ -12,15 +12,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from sklearn.metrics import roc_auc_score
 
 from livingreview.screening.metrics import (
     inclusions_needed,
+    loss,
     recall_after,
     records_to_recall,
     wss,
 )
-from livingreview.screening.ranking import Ranker, frame_texts, rank, record_text
+from livingreview.screening.ranking import (
+    DEFAULT_VIEWS,
+    VIEWS,
+    Ranker,
+    _fit,
+    balanced_weights,
+    frame_texts,
+    rank,
+    record_text,
+    text_features,
+)
 from livingreview.screening.stopping import estimate_remaining
 
 SLICE = Path(__file__).parent / "fixtures" / "screening" / "kitchenham_2010_first300.csv"
@@ -65,7 +77,25 @@ def test_recall_after_ten_percent_counts_the_first_tenth():
     assert recall_after([0, 1, 1] + [0] * 22, 0.10) == pytest.approx(0.5)
 
 
+def test_loss_is_the_share_of_inclusion_exclusion_pairs_in_the_wrong_order():
+    # Inclusions at positions 2 and 4 of 5: the step sum of found inclusions is
+    # 0 + 1 + 1 + 2 + 2 = 6; the best order (1, 1, 0, 0, 0) has 1 + 2 + 2 + 2 + 2 = 9, the worst
+    # (0, 0, 0, 1, 1) has 0 + 0 + 0 + 1 + 2 = 3, so loss = (9 - 6) / (9 - 3) = 0.5: of the six
+    # (inclusion, exclusion) pairs, three put the exclusion first.
+    assert loss([0, 1, 0, 1, 0]) == 0.5
+    # Inclusions at 1 and 4 of 4: found 1, 1, 1, 2 (sum 5); best 1 + 2 + 2 + 2 = 7, worst
+    # 0 + 0 + 1 + 2 = 3: loss 2 / 4, two of the four pairs (both exclusions before the second
+    # inclusion).
+    assert loss([1, 0, 0, 1]) == 0.5
+    # Inclusions at 2, 3 of 6: pairs out of order 1 + 1 of 2 * 4 = 8.
+    assert loss([0, 1, 1, 0, 0, 0]) == 0.25
+    assert loss([1, 1, 0, 0, 0]) == 0.0
+    assert loss([0, 0, 0, 1, 1]) == 1.0
+
+
 def test_metrics_reject_orders_they_cannot_score():
+    with pytest.raises(ValueError, match="every record is an inclusion"):
+        loss([1, 1, 1])
     with pytest.raises(ValueError, match="no inclusion"):
         wss([0, 0, 0])
     with pytest.raises(ValueError, match="only 0"):
@@ -129,8 +159,28 @@ def test_character_view_credits_spelling_variants_that_words_miss():
     texts, labels = included + excluded, [1] * 3 + [0] * 4
     words_only = rank(texts, labels, [variant, unrelated], views=("words",))
     assert words_only[0] == pytest.approx(words_only[1])  # no shared word: no preference
-    both = rank(texts, labels, [variant, unrelated])
+    both = rank(texts, labels, [variant, unrelated], views=VIEWS)
     assert both[0] > both[1]
+
+
+def test_default_features_and_classifier_are_asreview_elas_u4():
+    # ASReview 3's default model: TF-IDF of word 1-2 grams (sublinear tf, min_df 1,
+    # max_df 0.95, ASReview's tokens), a linear SVM with C = 0.11 and squared hinge loss, and
+    # exclusions together weighing 1/9.8 of the inclusions.
+    assert DEFAULT_VIEWS == ("words",)
+    words = text_features("words").get_params()
+    assert (words["ngram_range"], words["sublinear_tf"], words["min_df"], words["max_df"],
+            words["strip_accents"], words["lowercase"], words["analyzer"]) == \
+        ((1, 2), True, 1, 0.95, None, True, "word")
+    train = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.9], [0.1, 1.0]]))
+    svm = _fit("svm", train, np.array([1, 0, 0, 0])).__self__
+    params = svm.get_params()
+    assert (type(svm).__name__, params["C"], params["loss"], params["penalty"]) == \
+        ("LinearSVC", 0.11, "squared_hinge", "l2")
+    # One inclusion, three exclusions weighing 1 / (9.8 * 3) each (together 1/9.8 of the
+    # inclusion), then rescaled to sum to the 4 records: 29.4 : 1 : 1 : 1 times 4 / 32.4.
+    weights = balanced_weights(np.array([1, 0, 0, 0]))
+    assert weights == pytest.approx(np.array([29.4, 1, 1, 1]) * 4 / 32.4)
 
 
 def test_ranker_rejects_unknown_views():

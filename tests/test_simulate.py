@@ -14,10 +14,13 @@ from typer.testing import CliRunner
 
 from livingreview.cli import app
 from livingreview.errors import InputError
-from livingreview.screening.metrics import wss
+from livingreview.screening.metrics import loss, recall_after, wss
 from livingreview.screening.ranking import frame_texts
 from livingreview.screening.simulation import (
+    DEFAULT_LEARNER,
+    LEARNERS,
     ActiveLearner,
+    check_learner,
     choose_priors,
     read_labelled_set,
     simulate,
@@ -50,7 +53,8 @@ def test_simulate_writes_every_record_once_priors_first(tmp_path, records):
     # end (random order scores about 0).
     screened = [label_of[r] for r in order["record_id"]]
     assert wss(screened) > 0.3
-    assert "WSS@95" in result.output
+    assert (f"WSS@95 {wss(screened):.3f}, loss {loss(screened):.3f}, recall after 10% "
+            f"{recall_after(screened):.3f}") in result.output
 
 
 def test_simulate_is_reproducible_by_seed(tmp_path, records):
@@ -135,6 +139,28 @@ def test_active_learner_refits_every_decision_early_then_in_batches(records):
         learner.label([0], [1])
     with pytest.raises(ValueError, match="text views"):
         ActiveLearner(texts, views=("pixels",))
+
+
+def test_default_learner_is_asreview_elas_u4_loop(records):
+    # ASReview's loop: a refit after every decision, training on the real decisions only.
+    assert DEFAULT_LEARNER == "elas_u4"
+    assert LEARNERS["elas_u4"] == {"views": ("words",), "presumed_exclusions": 0,
+                                   "every_step_until": None}
+    sample = records.iloc[:60]
+    texts = frame_texts(sample)
+    labels = sample["label_included"].to_numpy()
+    learner = ActiveLearner(texts, seed=1)
+    priors = list(choose_priors(labels, 1))
+    learner.label(priors, labels[priors])
+    sizes = []
+    while (batch := learner.next_batch()).size:
+        sizes.append(batch.size)
+        learner.label(batch, labels[batch])
+        assert learner.presumed_now() == 0
+    assert sizes == [1] * 58 and learner.fits == 58
+    assert simulate(texts, labels, 1) == learner.order
+    with pytest.raises(ValueError, match="unknown active learner 'svm'; choose one of elas_u4"):
+        check_learner("svm")
 
 
 def test_simulation_beats_random_order_across_seeds(records):

@@ -21,7 +21,7 @@ def simulate_command(
     # Imported here so that `livingreview --help` does not pay for pandas and scikit-learn.
     import pandas as pd
 
-    from livingreview.screening.metrics import recall_after, wss
+    from livingreview.screening.metrics import loss, recall_after, wss
     from livingreview.screening.ranking import frame_texts
     from livingreview.screening.simulation import read_labelled_set, simulate
 
@@ -36,7 +36,8 @@ def simulate_command(
     pd.DataFrame({"record_id": frame["record_id"].to_numpy()[order]}).to_csv(out, index=False)
     screened = labels[order]
     typer.echo(f"wrote {len(order)} records in screening order to {out} "
-               f"(WSS@95 {wss(screened):.3f}, recall after 10% {recall_after(screened):.3f})")
+               f"(WSS@95 {wss(screened):.3f}, loss {loss(screened):.3f}, "
+               f"recall after 10% {recall_after(screened):.3f})")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
-"""How good a screening order is: work saved over sampling (WSS) and recall after a fraction.
+"""How good a screening order is: work saved over sampling (WSS), recall after a fraction, loss.
 
-Both take the true labels (1 = included, 0 = excluded) in the order the records were screened,
+All take the true labels (1 = included, 0 = excluded) in the order the records were screened,
 priors included: the order *is* the screening, so the records a reviewer labels first to seed the
 model count as work like any other.
 
@@ -16,6 +16,14 @@ scores about 0, negative values mean worse than random.
 "A fraction r of the inclusions found" means at least ``ceil(r * n_included)`` found. The
 products are rounded before ``ceil`` so that 0.95 * 20, which is 19.000000000000004 in floating
 point, asks for 19 inclusions and not 20.
+
+Loss is ASReview's (asreview-insights 1.6's ``loss``): the normalised area *above* the recall
+curve, 0 for every inclusion first, 1 for every inclusion last. With N records, n inclusions and
+``found[i]`` the inclusions among the first i records, the area under the curve is the step sum
+``found[1] + ... + found[N]``; the best order has N n - n (n - 1) / 2, the worst n (n + 1) / 2,
+and loss = (best - area) / (best - worst), the denominator being n (N - n). That is the share of
+(inclusion, exclusion) pairs in which the exclusion comes first: one minus the order's ROC AUC.
+Unlike WSS@95 it weighs the whole order, the first inclusions found as much as the last.
 """
 
 from __future__ import annotations
@@ -74,3 +82,15 @@ def recall_after(labels_in_order: Sequence[int] | np.ndarray, fraction: float = 
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
     screened = math.floor(round(fraction * labels.size, _ROUNDING_DIGITS))
     return float(labels[:screened].sum() / labels.sum())
+
+
+def loss(labels_in_order: Sequence[int] | np.ndarray) -> float:
+    """ASReview's loss: normalised area above the recall curve (0 is perfect); see the module
+    docstring."""
+    labels = _labels_array(labels_in_order)
+    n, n_in = labels.size, int(labels.sum())
+    if n_in == n:
+        raise ValueError("every record is an inclusion, so no order is better than another")
+    area = float(np.cumsum(labels).sum())
+    best = n_in * (n - (n_in - 1) / 2)
+    return (best - area) / (n_in * (n - n_in))

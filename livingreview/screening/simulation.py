@@ -6,11 +6,14 @@ inclusion and one random exclusion, then keeps screening the top-ranked records,
 each with its true label, until every record is screened. The order is what the metrics in
 ``livingreview.screening.metrics`` score.
 
-Refitting after every decision is what makes active learning work early on, when each new
-inclusion changes the ranking a lot; later a decision barely moves it. So the learner refits
-after every decision for the first ``every_step_until`` decisions, then screens batches of
-``batch_fraction`` of the decisions made so far (2% by default: 20 records after 1,000
-decisions), which keeps a 2,000-record simulation to about 250 fits.
+By default the learner is ASReview's: it refits after every decision (``every_step_until``
+None), on the real decisions only, and draws the SVM solver's seed from a NumPy RandomState
+seeded by ``seed`` once per fit, as ASReview's global state under ``asreview simulate --seed``;
+from the same priors it then screens in ASReview's order. Refitting after every decision is what
+makes active learning work early on, when each new inclusion changes the ranking a lot; later a
+decision barely moves it. ``every_step_until=N`` refits after every decision for the first N
+decisions only, then screens batches of ``batch_fraction`` of the decisions made so far (2%:
+20 records after 1,000 decisions), which keeps a 2,000-record simulation to about 250 fits.
 
 Input sets are ASReview-style CSVs: ``record_id``, ``title``, ``abstract``, ``label_included``
 (1 included, 0 excluded).
@@ -41,6 +44,27 @@ from livingreview.screening.stopping import (
 )
 
 REQUIRED_COLUMNS = ("record_id", "title", "abstract", "label_included")
+
+#: The active learners the benchmark chooses between (``ActiveLearner`` keyword arguments).
+#: ``elas_u4`` is ASReview's default model and loop exactly: word view, linear SVM, balanced
+#: weights, a refit after every decision, no presumed exclusions. The others add to it; one
+#: becomes the default only if it is at least as good as ``elas_u4`` on every left-out set
+#: (``benchmarks/screening.py``; the figures are in ``benchmarks/README.md``).
+LEARNERS: dict[str, dict] = {
+    "elas_u4": {"views": ("words",), "presumed_exclusions": 0, "every_step_until": None},
+    "elas_u4+presumed": {"views": ("words",), "presumed_exclusions": PRESUMED_EXCLUSIONS,
+                         "every_step_until": 100},
+    "elas_u4+characters": {"views": ("words", "characters"),
+                           "presumed_exclusions": PRESUMED_EXCLUSIONS, "every_step_until": 100},
+}
+DEFAULT_LEARNER = "elas_u4"
+
+
+def check_learner(name: str) -> dict:
+    """The keyword arguments of learner ``name``, or ValueError naming the known ones."""
+    if name not in LEARNERS:
+        raise ValueError(f"unknown active learner {name!r}; choose one of {', '.join(LEARNERS)}")
+    return dict(LEARNERS[name])
 #: No presumed exclusions once an estimated 10% of the unscreened records are relevant.
 PRESUMED_UNTIL_SHARE = 0.10
 
@@ -53,8 +77,8 @@ class ActiveLearner:
     """
 
     def __init__(self, texts: Sequence[str], *, model: str = DEFAULT_MODEL, seed: int = 0,
-                 every_step_until: int = 100, batch_fraction: float = 0.02,
-                 presumed_exclusions: int = PRESUMED_EXCLUSIONS,
+                 every_step_until: int | None = None, batch_fraction: float = 0.02,
+                 presumed_exclusions: int = 0,
                  presumed_from_low_half: bool = True,
                  views: Sequence[str] = DEFAULT_VIEWS) -> None:
         self.model = check_model(model)
@@ -66,6 +90,9 @@ class ActiveLearner:
         self.presumed_exclusions = presumed_exclusions
         self.presumed_from_low_half = presumed_from_low_half
         self._rng = np.random.default_rng(seed)
+        # Drawn from once per SVM fit, as ASReview's global NumPy state: with the ELAS u4
+        # settings the two tools then screen in the same order.
+        self._solver_state = np.random.RandomState(seed)
         n = self._features[0].shape[0]
         self._labels = np.full(n, -1, dtype=np.int64)
         self._last_scores = np.full(n, np.nan)
@@ -101,7 +128,7 @@ class ActiveLearner:
 
     def batch_size(self) -> int:
         done = len(self._order)
-        if done < self.every_step_until:
+        if self.every_step_until is None or done < self.every_step_until:
             return 1
         return max(1, int(done * self.batch_fraction))
 
@@ -134,7 +161,8 @@ class ActiveLearner:
                             model=self.model, rng=self._rng,
                             presumed_exclusions=self.presumed_now(),
                             unlabelled_scores=earlier if self.presumed_from_low_half
-                            and not np.isnan(earlier).any() else None)
+                            and not np.isnan(earlier).any() else None,
+                            solver_state=self._solver_state)
         self._last_scores[pending] = scores
         self.fits += 1
         return pending, scores
@@ -166,9 +194,9 @@ def choose_priors(labels: Sequence[int], seed: int) -> tuple[int, int]:
 
 
 def simulate(texts: Sequence[str], labels: Sequence[int], seed: int, *,
-             model: str = DEFAULT_MODEL, priors: Sequence[int] | None = None,
-             views: Sequence[str] = DEFAULT_VIEWS) -> list[int]:
-    """Screen every record with the active learner; return row positions, priors first.
+             learner: str = DEFAULT_LEARNER, priors: Sequence[int] | None = None) -> list[int]:
+    """Screen every record with active learner ``learner`` (a name in LEARNERS); return row
+    positions, priors first.
 
     ``priors`` defaults to ``choose_priors(labels, seed)``; other records are decided with
     their true ``labels``.
@@ -176,7 +204,8 @@ def simulate(texts: Sequence[str], labels: Sequence[int], seed: int, *,
     labels = np.asarray(labels, dtype=np.int64)
     if len(texts) != labels.size:
         raise ValueError(f"simulate got {len(texts)} texts but {labels.size} labels")
-    learner = ActiveLearner(texts, model=model, seed=seed, views=views)
+    options = check_learner(learner)
+    learner = ActiveLearner(texts, seed=seed, **options)
     priors = list(choose_priors(labels, seed) if priors is None else priors)
     learner.label(priors, labels[priors])
     while (batch := learner.next_batch()).size:
