@@ -76,7 +76,15 @@ def update_review(since: date | None = None, until: date | None = None,
         close_run(settings, run_id, "failed", counts, error=scrub(f"{type(exc).__name__}: {exc}",
                                                                    settings))
         raise
-    advance_source_watermarks(settings, run_id, windows)
+    # A source that stopped before its window was complete (OpenAlex's budget, say) keeps its
+    # watermark, so the next run covers the window again.
+    stopped = {h.source: h.summary["stopped"] for h in harvests if h.summary.get("stopped")}
+    if stopped:
+        counts["incomplete"] = stopped
+        for source, reason in stopped.items():
+            logger.warning("%s stopped before its window was complete; its watermark stays: %s",
+                           source, reason)
+    advance_source_watermarks(settings, run_id, [w for w in windows if w.source not in stopped])
     close_run(settings, run_id, "succeeded", counts, report_version=report["version"])
     logger.info("update run %s succeeded: report version %s in %s", run_id, report["version"],
                 report["directory"])

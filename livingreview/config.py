@@ -61,6 +61,7 @@ class Settings:
     contact_email: str = "livingreview@example.org"
     tool_name: str = "livingreview"
     ncbi_api_key: Secret = field(default_factory=lambda: Secret(""))
+    openalex_api_key: Secret = field(default_factory=lambda: Secret(""))  # required since Feb 2026
     notify_urls: Secret = field(default_factory=lambda: Secret(""))
     http_timeout: float = 30.0
     crossref_rate: float = 3.0  # list requests/s: the polite pool's limit; Plus members have more
@@ -85,6 +86,7 @@ class Settings:
             europepmc_base_url=_env("EUROPEPMC_BASE_URL", cls.europepmc_base_url),
             contact_email=_env("CONTACT_EMAIL", cls.contact_email),
             ncbi_api_key=Secret(_env("NCBI_API_KEY", "") or ""),
+            openalex_api_key=Secret(_env("OPENALEX_API_KEY", "") or ""),
             notify_urls=Secret(_env("NOTIFY_URLS", "") or ""),
             http_timeout=float(_env("HTTP_TIMEOUT", str(cls.http_timeout))),
             crossref_rate=float(_env("CROSSREF_RATE", str(cls.crossref_rate))),
@@ -104,7 +106,7 @@ class Settings:
         posted as ``http://``, a Slack token becomes a path), so its credentials, query values
         and long path segments are secrets on their own.
         """
-        values = [self.ncbi_api_key.reveal()]
+        values = [self.ncbi_api_key.reveal(), self.openalex_api_key.reveal()]
         for url in self.notify_urls.reveal().replace(",", " ").split():
             parts = urlsplit(url)
             values += [url, url.split("://", 1)[-1], parts.password or "", parts.username or ""]

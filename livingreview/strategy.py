@@ -82,26 +82,32 @@ def query_blocks(query: str) -> dict[str, str]:
     return blocks
 
 
-def pubmed_query(config: dict[str, Any], variant: str) -> str:
-    """PubMed's query for ``variant``: the faithful query with the variant's terms ORed into
-    the blocks they belong to (``[sources.pubmed.<variant>]`` P, C, S)."""
+def source_query(config: dict[str, Any], variant: str, source: str) -> str:
+    """A Boolean source's query for ``variant``: the faithful query with the variant's terms ORed
+    into the blocks they belong to (``[sources.<source>.<variant>]`` P, C, S). PubMed, OpenAlex
+    and Europe PMC write their queries as three parenthesised blocks, so one rule serves all."""
     query = config["query"]
     if variant == FAITHFUL:
         return query
     additions = config.get(variant, {})
     unknown = sorted(set(additions) - set(BLOCKS))
     if unknown:
-        raise ConfigError(f"review.toml [sources.pubmed.{variant}]: unknown block(s) {unknown}. "
+        raise ConfigError(f"review.toml [sources.{source}.{variant}]: unknown block(s) {unknown}. "
                           "Fix: add terms under P, C or S")
     # Insert from the last group backwards so earlier offsets stay valid.
     for name, (_, end) in reversed(list(zip(BLOCKS, _top_level_groups(query)))):
         terms = " ".join(str(additions.get(name, "")).split())
         if terms:
             if not terms.startswith("OR "):
-                raise ConfigError(f"review.toml [sources.pubmed.{variant}] {name}: the added terms "
-                                  "must start with OR. Fix: write OR \"term\"[tiab] ...")
+                raise ConfigError(f"review.toml [sources.{source}.{variant}] {name}: the added terms "
+                                  "must start with OR. Fix: write OR followed by the terms")
             query = f"{query[:end].rstrip()}\n  {terms}\n{query[end:]}"
     return query
+
+
+def pubmed_query(config: dict[str, Any], variant: str) -> str:
+    """PubMed's query for ``variant`` (:func:`source_query`)."""
+    return source_query(config, variant, "pubmed")
 
 
 # --------------------------------------------------------------------------- local strategy

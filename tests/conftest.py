@@ -35,7 +35,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 # Tests never write into the working tree's data/ or reports/ by accident.
 for _name in ("LR_DATABASE_URL", "LR_REPORT_DIR", "LR_NOTIFY_URLS", "LR_NCBI_API_KEY",
-              "LR_PUBMED_BASE_URL", "LR_CROSSREF_BASE_URL", "LR_EXPECTATIONS_DIR",
+              "LR_OPENALEX_API_KEY", "LR_PUBMED_BASE_URL", "LR_CROSSREF_BASE_URL",
+              "LR_OPENALEX_BASE_URL", "LR_EUROPEPMC_BASE_URL", "LR_EXPECTATIONS_DIR",
               "LR_REVIEW_FILE", "LR_CROSSREF_RATE"):
     os.environ.pop(_name, None)
 

@@ -102,8 +102,7 @@ def test_monthly_deployment_registers_and_runs_through_a_worker(prefect_server, 
         return done.stdout
 
     with running_replay_server(scenario="demo") as replay:
-        run_env = {**env, "LR_PUBMED_BASE_URL": replay.pubmed_base_url,
-                   "LR_CROSSREF_BASE_URL": replay.crossref_base_url}
+        run_env = {**env, **replay.environment()}
         subprocess.run([sys.executable, "-m", "livingreview.cli", "init"], env=run_env, cwd=ROOT,
                        check=True, capture_output=True)
         prefect("work-pool", "create", "livingreview", "--type", "process")

@@ -151,12 +151,13 @@ def test_openalex_and_europepmc_requests(settings):
     request = openalex.build_works_request(settings, "peer support", date(2024, 5, 1), date(2024, 5, 31))
     params = dict(request.url.params.multi_items())
     assert request.url.path == "/works"
-    assert params["filter"] == "from_publication_date:2024-05-01,to_publication_date:2024-05-31"
+    assert params["filter"] == "from_created_date:2024-05-01,to_created_date:2024-05-31"
     assert (params["per-page"], params["cursor"], params["mailto"]) == ("200", "*", "maint@example.org")
+    assert "api_key" not in params  # no key configured: none sent
     request = europepmc.build_search_request(settings, "peer support", date(2024, 5, 1), date(2024, 5, 31))
     params = dict(request.url.params.multi_items())
     assert request.url.path.endswith("/search")
-    assert params["query"] == "(peer support) AND CREATION_DATE:[2024-05-01 TO 2024-05-31]"
+    assert params["query"] == "(peer support) AND FIRST_IDATE:[2024-05-01 TO 2024-05-31]"
     assert (params["resultType"], params["format"], params["cursorMark"]) == ("core", "json", "*")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from livingreview.cli.corpus import init_store
 from livingreview.config import Settings
 from livingreview.errors import ValidationFailed
+from livingreview.replay.bodies import RECORDINGS_DIR
 from livingreview.replay.server import running_replay_server
 from livingreview.store.database import session_scope
 from livingreview.store.models import (
@@ -28,6 +29,7 @@ from livingreview.store.models import (
 UNTIL = date(2026, 11, 1)
 FAKE_KEY = "fake-ncbi-key-0123456789abcdef"
 FAKE_TOKEN = "hook-token-s3cr3t-9876"
+FAKE_OPENALEX_KEY = "fake-openalex-key-abcdef0123"
 
 
 @pytest.fixture
@@ -41,8 +43,8 @@ def project(tmp_path, monkeypatch, replay, prefect_harness):
     """A fresh corpus (baseline loaded) whose sources point at the replay server."""
     monkeypatch.setenv("LR_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
     monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("LR_PUBMED_BASE_URL", replay.pubmed_base_url)
-    monkeypatch.setenv("LR_CROSSREF_BASE_URL", replay.crossref_base_url)
+    for name, url in replay.environment().items():
+        monkeypatch.setenv(name, url)
     monkeypatch.setenv("LR_CROSSREF_RATE", "50")  # loopback: the polite-pool pace only slows tests
     init_store(Settings.from_env())
     return tmp_path
@@ -66,7 +68,15 @@ def test_first_run_queues_second_run_over_the_same_window_adds_nothing(project):
     assert queued > 0
     assert _count(Candidate) == queued
     assert _count(RawResponse) > 0  # every response archived
-    assert _marks() == {"pubmed": UNTIL, "crossref": UNTIL}
+    assert _marks() == {"pubmed": UNTIL, "crossref": UNTIL, "openalex": UNTIL, "europepmc": UNTIL}
+    # OpenAlex and Europe PMC run by default; the demo recordings' works in the window (the
+    # cut-off 2021-12-14 to UNTIL: OpenAlex by created_date, Europe PMC by first index date).
+    alex = json.loads((RECORDINGS_DIR / "openalex" / "works_search_page1_per_page200.json").read_text())
+    epmc = json.loads((RECORDINGS_DIR / "europepmc" / "search_cancer_core.json").read_text())
+    assert first["counts"]["identified"]["openalex"] == sum(
+        "2021-12-14" <= w["created_date"] <= UNTIL.isoformat() for w in alex["results"])
+    assert first["counts"]["identified"]["europepmc"] == sum(
+        "2021-12-14" <= r["firstIndexDate"] <= UNTIL.isoformat() for r in epmc["resultList"]["result"])
     report = Path(first["report_directory"])
     assert report.name == "v0001" and (report / "report.md").is_file()
     assert {p.name for p in report.glob("figures/*.png")} >= {
@@ -114,7 +124,7 @@ def test_failed_validation_keeps_the_data_and_the_watermark(project, monkeypatch
     monkeypatch.delenv("LR_EXPECTATIONS_DIR")
     retry = update_review(until=UNTIL)  # the next run covers the same window and succeeds
     assert retry["counts"]["intake"]["added"] == 0
-    assert _marks() == {"pubmed": UNTIL, "crossref": UNTIL}
+    assert _marks() == {"pubmed": UNTIL, "crossref": UNTIL, "openalex": UNTIL, "europepmc": UNTIL}
 
 
 def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
@@ -128,6 +138,7 @@ def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
     (tmp_path / "review.toml").write_text(review, encoding="utf-8")
     monkeypatch.setenv("LR_REVIEW_FILE", str(tmp_path / "review.toml"))
     monkeypatch.setenv("LR_NCBI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("LR_OPENALEX_API_KEY", FAKE_OPENALEX_KEY)
     hook = f"json://127.0.0.1:{receiver.server_port}/hooks/{FAKE_TOKEN}"
     monkeypatch.setenv("LR_NOTIFY_URLS", hook)
     from flows.update_review import update_review
@@ -152,7 +163,7 @@ def test_co_creation_alert_is_sent_and_no_secret_is_written_anywhere(
             written.append(json.dumps([run.counts, run.error], default=str))
     blob = "\n".join(written)
     assert "api_key" in blob  # the key was sent (and archived, redacted) ...
-    for secret in (FAKE_KEY, FAKE_TOKEN, hook):
+    for secret in (FAKE_KEY, FAKE_OPENALEX_KEY, FAKE_TOKEN, hook):
         assert secret not in blob  # ... but its value appears nowhere
 
 

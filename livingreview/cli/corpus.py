@@ -191,8 +191,7 @@ def register(app: typer.Typer) -> None:
             os.environ.update({
                 "LR_DATABASE_URL": f"sqlite:///{store}",
                 "LR_REPORT_DIR": str(report_dir.resolve()),
-                "LR_PUBMED_BASE_URL": replay.pubmed_base_url,
-                "LR_CROSSREF_BASE_URL": replay.crossref_base_url,
+                **replay.environment(),
             })
             settings = Settings.from_env()
             console.print(f"Replay server of recorded API responses at {replay.base_url}")

@@ -83,19 +83,29 @@ class CountingArchive:
 def page_with_cursor(sender: SourceClient, archive: CountingArchive, *,
                      build: Callable[[str], httpx.Request], read: Callable[..., Any],
                      page: Callable[[Any], tuple[list[Record], str | None, int | None]],
-                     page_size: int, max_records: int, what: str) -> tuple[list[Record], dict[str, Any]]:
+                     page_size: int, max_records: int, what: str,
+                     stop_before: Callable[[], str | None] = lambda: None,
+                     answered: Callable[[RawResponse], None] = lambda raw: None,
+                     ) -> tuple[list[Record], dict[str, Any]]:
     """Follow a cursor from ``*`` until a short page, no or a repeated cursor, or ``max_records``.
 
     ``build(cursor)`` makes the request, ``read(body, origin=...)`` decodes a page, and
     ``page(data)`` gives its records, the next cursor and the total count the API reports.
-    Records are kept once per ``source_id``.
+    Records are kept once per ``source_id``; one page is held at a time. ``stop_before()`` is
+    asked before each request: a reason (a spent budget, say) ends the paging cleanly, recorded
+    as ``stopped``; ``answered(raw)`` sees every archived answer (cost headers, say).
     """
     records: dict[str, Record] = {}
-    pages, count, cursor = 0, None, "*"
+    pages, count, cursor, stopped = 0, None, "*", None
     while len(records) < max_records:
+        stopped = stop_before()
+        if stopped:
+            break
         request = build(cursor)
         raw = sender.send(request, archive)
+        answered(raw)
         data = parse_or_fail(read, raw, redact_request(request, sender.secrets), what)
+        del raw  # the body is archived; only the decoded page is needed now
         pages += 1
         page_records, next_cursor, total = page(data)
         count = total if total is not None else count
@@ -107,5 +117,7 @@ def page_with_cursor(sender: SourceClient, archive: CountingArchive, *,
         if len(page_records) < page_size or not next_cursor or next_cursor == cursor:
             break
         cursor = next_cursor
-    return list(records.values()), {"count": count, "received": len(records), "pages": pages,
-                                    "requests": archive.count}
+    summary = {"count": count, "received": len(records), "pages": pages, "requests": archive.count}
+    if stopped:
+        summary["stopped"] = stopped
+    return list(records.values()), summary

@@ -94,6 +94,10 @@ class ReplayServer:
         return {"pubmed_base_url": self.pubmed_base_url, "crossref_base_url": self.crossref_base_url,
                 "openalex_base_url": self.openalex_base_url, "europepmc_base_url": self.europepmc_base_url}
 
+    def environment(self) -> dict[str, str]:
+        """Every source's base URL as the ``LR_*_BASE_URL`` variables ``Settings.from_env`` reads."""
+        return {f"LR_{name.upper()}": url for name, url in self.base_urls().items()}
+
     def rate_limit_violations(self) -> dict[str, int]:
         """Arrivals over a published limit, per limit bucket (counted whether enforced or not)."""
         return dict(self.state.limiter.violations)
