@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 export DO_NOT_TRACK = 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 60
 
-.PHONY: setup run demo test test-slow postgres-server bench bench-setup bench-dedup bench-screening bench-cocreation server clean
+.PHONY: setup run demo test test-slow postgres-server bench bench-setup bench-dedup bench-screening bench-cocreation bench-update server clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 
 bench-setup: $(BIN)/.bench-installed .venv-asreview/.installed
 
-bench: bench-dedup bench-screening bench-cocreation  ## benchmarks (numbers, next to the peers run in the same run)
+bench: bench-dedup bench-screening bench-cocreation bench-update  ## benchmarks (numbers, next to the peers run in the same run)
 
 bench-dedup: bench-setup
 	$(BIN)/python benchmarks/dedup.py $(BENCH_DATA)/dedup
@@ -63,6 +63,9 @@ ASREVIEW_RUNS ?= .venv-asreview/screening-runs.json
 bench-screening: bench-setup
 	nice $(BIN)/python benchmarks/screening.py $(BENCH_DATA)/screening \
 		$(if $(ASREVIEW_RUNS),--asreview-cache $(ASREVIEW_RUNS))
+
+bench-update: bench-setup  ## one monthly update end to end at 13,000+1,000 and 100,000+10,000 records
+	$(BIN)/python benchmarks/update.py $(BENCH_DATA)/dedup
 
 bench-cocreation: setup
 	$(BIN)/python benchmarks/cocreation.py
