@@ -19,6 +19,7 @@ from prefect.client.schemas.objects import Flow, FlowRun, State
 from livingreview.alerts import failure_notification, send
 from livingreview.config import Settings, load_review, protect_logs, scrub
 from livingreview.errors import ValidationFailed
+from livingreview.harvest.queries import query_version
 from tasks.alerts import alert_maintainers
 from tasks.harvest import fetch_source
 from tasks.intake import dedupe_records, queue_new_candidates, rank_candidates
@@ -49,13 +50,29 @@ def update_review(since: date | None = None, until: date | None = None,
     review = load_review(settings.review_file)
     logger = get_run_logger()
     run_id, windows = open_run(settings, review, since, until, sources)
-    counts: dict[str, Any] = {"windows": {w.source: [str(w.start), str(w.end)] for w in windows}}
+    counts: dict[str, Any] = {"windows": {w.source: [str(w.start), str(w.end)] for w in windows},
+                              "window_reasons": {w.source: w.reason for w in windows},
+                              "queries": {w.source: query_version(review, w.source) for w in windows}}
+    for w in windows:
+        if w.reason == "query_changed":
+            logger.warning("%s: its query changed since its last successful run (%s -> %s); "
+                           "searching again from the baseline cut-off %s", w.source,
+                           w.previous_query_sha256[:12], w.query_sha256[:12], w.start)
     try:
         headers = {"User-Agent": f"livingreview/0.1 (mailto:{settings.contact_email})"}
         with httpx.Client(timeout=settings.http_timeout, headers=headers,
                           follow_redirects=True) as http:
             futures = [fetch_source.submit(settings, review, w, run_id, http) for w in windows]
-            harvests = [f.result() for f in futures]
+            harvests = []
+            for window, future in zip(windows, futures):
+                try:
+                    harvests.append(future.result())
+                except Exception as exc:
+                    # "Failed" is not "0 new": the run record names the source and the cause
+                    # (the message names the request, its secrets redacted).
+                    counts["failed_source"] = {"source": window.source,
+                                               "error": scrub(f"{type(exc).__name__}: {exc}", settings)}
+                    raise
             counts["recall"] = measure_search_recall(settings, review, run_id, http,
                                                      [w.source for w in windows])
         counts["identified"] = {h.source: len(h.records) for h in harvests}

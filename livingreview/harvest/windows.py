@@ -24,6 +24,11 @@ class Window:
     source: str
     start: date
     end: date
+    # Why it starts where it does: "baseline" (first run), "watermark" (the monthly run),
+    # "backfill" (an explicit --since), "query_changed" (a new search from the cut-off).
+    reason: str = "watermark"
+    query_sha256: str = ""
+    previous_query_sha256: str = ""
 
 
 def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> list[str]:
@@ -43,17 +48,31 @@ def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> li
 def plan_windows(session: Session, review: dict[str, Any], sources: list[str], *,
                  since: date | None = None, until: date | None = None,
                  today: date | None = None) -> list[Window]:
+    """Each source's window: from its watermark (less the overlap), or from the baseline cut-off
+    on its first run or when its query changed since its last successful run; an explicit
+    ``since`` (a backfill) wins. The watermark itself only ever moves forward."""
+    from livingreview.harvest.queries import last_query_versions, query_version
+
     end = until or today or date.today()
     cutoff = review["review"]["baseline_cutoff"]
     overlap = timedelta(days=int(review["schedule"].get("overlap_days", 0)))
+    before = last_query_versions(session)
     windows = []
     for source in sources:
         mark = watermark(session, source)
-        start = since or (mark - overlap if mark else cutoff)
+        current = query_version(review, source)["sha256"]
+        previous = (before.get(source) or {}).get("sha256", "")
+        if since is not None:
+            start, reason = since, "backfill"
+        elif mark is None:
+            start, reason = cutoff, "baseline"
+        elif previous and previous != current:
+            start, reason = cutoff, "query_changed"
+        else:
+            start, reason = mark - overlap, "watermark"
         if start > end:
             raise ConfigError(f"{source}: window start {start} is after its end {end}. "
                               "Fix: give --since before --until")
-        windows.append(Window(source, start, end))
+        windows.append(Window(source, start, end, reason, current,
+                              previous if previous != current else ""))
     return windows
-
-

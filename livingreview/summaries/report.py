@@ -319,7 +319,9 @@ def search_log(counts: PrismaCounts | None, previous: dict[str, Any] | None) -> 
                 "querytranslation_changed": None, "compared_with_version": None}
     sources = {}
     for source, window in harvest["windows"].items():
-        entry = {"window": list(window), "identified": counts.identified.get(source, 0)}
+        entry = {"window": list(window), "identified": counts.identified.get(source, 0),
+                 "reason": (harvest.get("window_reasons") or {}).get(source),
+                 "query_sha256": ((harvest.get("queries") or {}).get(source) or {}).get("sha256")}
         if source in counts.ranked_returned:
             entry.update(returned=counts.ranked_returned[source],
                          filtered_out=counts.filtered_out.get(source, 0),
@@ -425,6 +427,12 @@ def _search_log_markdown(log: dict[str, Any]) -> list[str]:
                     f"{late['new']} created earlier and indexed for MeSH in it)")
         else:
             line = f"- {source}, records created {start} to {end}: {entry['identified']} identified"
+        if entry.get("reason") == "query_changed":
+            line += (f"; **a new search from the baseline cut-off**: the {source} query changed "
+                     f"since the last successful run (now version {entry['query_sha256'][:12]}), "
+                     "so the whole living period was searched again with it, not only the month")
+        elif entry.get("reason") == "backfill":
+            line += "; a backfill of an explicit window (the watermark does not move back)"
         out.append(line + ".")
     out.append("")
     if log.get("variants"):
