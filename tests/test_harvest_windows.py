@@ -9,6 +9,8 @@ Europe PMC alone keeps it quick, and its recorded results are the oracle.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -59,6 +61,17 @@ def test_backfill_keeps_the_watermark_and_stores_nothing_twice_and_a_changed_que
     assert first["counts"]["window_reasons"] == {"europepmc": "baseline"}
     assert _mark("europepmc") == UNTIL
     records, hits = _count(StoredRecord), _count(SourceHit)
+
+    # `livingreview reparse RUN_ID` rebuilds the run from its archive: no request, all equal.
+    project.clear_requests()
+    done = subprocess.run([sys.executable, "-m", "livingreview", "reparse", str(first["run_id"]),
+                           "--out", str(tmp_path / "rebuilt.jsonl")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert project.requests == []
+    assert "europepmc │ 25      │ 25                │ 25    │ 0" in done.stdout
+    rebuilt = [json.loads(line) for line in (tmp_path / "rebuilt.jsonl").read_text().splitlines()]
+    assert sorted(r["source_id"] for r in rebuilt) == sorted(f"{r['source']}:{r['id']}" for r in EPMC)
 
     # Backfill an earlier window: the same records again, none stored twice, watermark unmoved.
     project.clear_requests()

@@ -60,7 +60,7 @@ def _marks() -> dict[str, date]:
         return {m.source: m.harvested_until for m in session.scalars(select(Watermark))}
 
 
-def test_first_run_queues_second_run_over_the_same_window_adds_nothing(project):
+def test_first_run_queues_second_run_over_the_same_window_adds_nothing(project, replay):
     from flows.update_review import update_review
 
     first = update_review(until=UNTIL)
@@ -77,6 +77,20 @@ def test_first_run_queues_second_run_over_the_same_window_adds_nothing(project):
         "2021-12-14" <= w["created_date"] <= UNTIL.isoformat() for w in alex["results"])
     assert first["counts"]["identified"]["europepmc"] == sum(
         "2021-12-14" <= r["firstIndexDate"] <= UNTIL.isoformat() for r in epmc["resultList"]["result"])
+    # Re-parse: the run's records rebuilt from its archive alone equal the stored ones, for all
+    # four sources, and not one request reached the server.
+    from livingreview.config import load_review
+    from livingreview.harvest.reparse import reparse_run
+
+    replay.clear_requests()
+    with session_scope(Settings.from_env().database_url) as session:
+        _, outcomes = reparse_run(session, Settings.from_env(), load_review(Settings.from_env().review_file),
+                                  first["run_id"])
+    assert replay.requests == []
+    assert {o.source: (o.stored, o.equal, o.differing, o.missing) for o in outcomes} == {
+        o.source: (o.stored, o.stored, [], []) for o in outcomes}
+    assert sum(o.stored for o in outcomes) == first["counts"]["intake"]["added"]
+    assert {o.source for o in outcomes} == {"pubmed", "crossref", "openalex", "europepmc"}
     report = Path(first["report_directory"])
     assert report.name == "v0001" and (report / "report.md").is_file()
     assert {p.name for p in report.glob("figures/*.png")} >= {

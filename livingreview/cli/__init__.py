@@ -18,6 +18,7 @@ import typer
 # tests/test_cli_commands.py checks this against what the modules register.
 COMMANDS = {
     "init": "corpus", "update": "corpus", "status": "corpus", "serve": "corpus", "demo": "corpus",
+    "reparse": "corpus",
     "parse": "parse",
     "dedup-file": "dedup", "duplicates": "dedup",
     "detect": "detect", "alerts": "detect",

@@ -135,6 +135,44 @@ def register(app: typer.Typer) -> None:
             _fail(str(exc))
 
     @app.command()
+    def reparse(
+        run_id: int = typer.Argument(..., help="The update run to rebuild (see `livingreview status`)"),
+        out: Optional[Path] = typer.Option(None, help="Write the rebuilt records here (JSON lines)"),
+    ) -> None:
+        """Rebuild a run's records from its archived responses, without HTTP, and compare them with
+        the stored ones (after a parser fix: which records it changes)."""
+        import json
+
+        from livingreview.harvest.reparse import reparse_run
+        from livingreview.store.database import require_schema, session_scope
+
+        settings = Settings.from_env()
+        try:
+            require_schema(settings.database_url)
+            with session_scope(settings.database_url) as session:
+                rebuilt, outcomes = reparse_run(session, settings, load_review(settings.review_file), run_id)
+        except LivingReviewError as exc:
+            _fail(str(exc))
+        table = Table("source", "rebuilt", "stored by the run", "equal", "differing", "not rebuilt",
+                      title=f"Run {run_id} re-parsed from its archive")
+        for o in outcomes:
+            table.add_row(o.source, str(o.rebuilt), str(o.stored), str(o.equal), str(len(o.differing)),
+                          str(len(o.missing)))
+        console.print(table)
+        for o in outcomes:
+            for label, ids in (("differs", o.differing), ("not rebuilt", o.missing)):
+                if ids:
+                    console.print(f"{o.source} {label}: {', '.join(ids[:20])}"
+                                  + (f" (+{len(ids) - 20} more)" if len(ids) > 20 else ""))
+        if out is not None:
+            with out.open("w", encoding="utf-8") as handle:
+                for records in rebuilt.values():
+                    for record in records:
+                        handle.write(json.dumps(record.to_dict(), default=str) + "\n")
+        if any(o.differing or o.missing for o in outcomes):
+            raise typer.Exit(1)
+
+    @app.command()
     def status() -> None:
         """Show the runs, the watermarks and the screening queue."""
         from sqlalchemy import func, select

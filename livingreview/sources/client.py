@@ -23,9 +23,10 @@ import logging
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -117,6 +118,8 @@ class Throttle:
 
     def wait(self, sleep: Callable[[float], None] = time.sleep) -> float:
         """Block until the next request may start; returns the seconds waited."""
+        if _PAUSED.is_set():
+            return 0.0
         with self._lock:
             now = self._clock()
             start = max(now, self._next_start)
@@ -129,6 +132,17 @@ class Throttle:
 
 _THROTTLES: dict[str, Throttle] = {}
 _THROTTLES_LOCK = threading.Lock()
+_PAUSED = threading.Event()
+
+
+@contextmanager
+def throttles_paused() -> Iterator[None]:
+    """No pacing while answers come from the archive (a re-parse): nothing reaches an API."""
+    _PAUSED.set()
+    try:
+        yield
+    finally:
+        _PAUSED.clear()
 
 
 def shared_throttle(source: str, rate: float) -> Throttle:
