@@ -76,7 +76,7 @@ def test_a_chosen_run_and_version_replace_that_version(project):
     url, reports, run, _ = project
     with session_scope(url) as session:
         later = add_run(session, start=date(2022, 2, 1), end=date(2022, 2, 28))
-    result, out = _report("--run", str(run), "--version", "1")
+    result, out = _report("--run", str(run), "--report-version", "1")
     assert result.exit_code == 0, result.output
     assert out == [str(reports / "v0001" / "report.md")]
     summary = json.loads((reports / "v0001" / "summary.json").read_text(encoding="utf-8"))

@@ -37,22 +37,38 @@ MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 def build_app(command: str | None = None) -> typer.Typer:
     """The app with the commands of ``command``'s module, or with every command."""
+    from livingreview.cli.helptext import PlainGroup, plain_help
+
     app = typer.Typer(
         name="livingreview",
         help="Keep a published literature review current.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: see livingreview/cli/helptext.py
+        cls=PlainGroup,
     )
 
     @app.callback()
-    def _root() -> None:
+    def _root(
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                     help="Print livingreview's version and exit."),
+    ) -> None:
         # A callback keeps the command name required when only one module is loaded.
         """Keep a published literature review current."""
 
     for name in ((COMMANDS[command],) if command in COMMANDS else MODULES):
         importlib.import_module(f"livingreview.cli.{name}").register(app)
+    plain_help(app)
     return app
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"livingreview {version('livingreview')}")
+        raise typer.Exit()
 
 
 def _command_name(argv: list[str]) -> str | None:

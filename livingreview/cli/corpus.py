@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from livingreview.config import Settings, load_review
+from livingreview.cli.output import console, err, show, table
 from livingreview.errors import LivingReviewError, SourceError
 
-console = Console()
-err = Console(stderr=True)
 
 UNREACHABLE_HINT = (
     "The live bibliographic APIs cannot be reached from this machine ({why}).\n"
@@ -96,11 +93,11 @@ def run_update(settings: Settings, since: date | None, until: date | None,
         raise
     counts = result["counts"]
     console.print(f"[bold green]Update run {result['run_id']} succeeded.[/]")
-    table = Table("source", "window", "identified", title="This run")
+    rows = table("source", "window", "identified", title="This run")
     for source, window in counts["windows"].items():
-        table.add_row(source, f"{window[0]} to {window[1]}",
+        rows.add_row(source, f"{window[0]} to {window[1]}",
                       str(counts.get("identified", {}).get(source, 0)))
-    console.print(table)
+    console.print(rows)
     intake, queue = counts["intake"], counts["queue"]
     console.print(f"{intake['already_known']} already known, {intake['duplicates_total']} "
                   f"duplicates linked, {queue['auto_excluded_total']} excluded by metadata rules, "
@@ -186,12 +183,12 @@ def register(app: typer.Typer) -> None:
         except LivingReviewError as exc:
             _fail(str(exc))
         with session_scope(settings.database_url) as session:
-            runs = Table("run", "kind", "window", "status", "report", "started", title="Runs")
+            runs = table("run", "kind", "window", "status", "report", "started", title="Runs")
             for run in session.scalars(select(UpdateRun).order_by(UpdateRun.id.desc()).limit(12)):
                 runs.add_row(str(run.id), run.kind, f"{run.window_start or ''} to {run.window_end or ''}",
                              run.status, str(run.report_version or ""), f"{run.started_at:%Y-%m-%d %H:%M}")
             console.print(runs)
-            marks = Table("source", "harvested until", "by run", title="Watermarks")
+            marks = table("source", "harvested until", "by run", title="Watermarks")
             for mark in session.scalars(select(Watermark)):
                 marks.add_row(mark.source, str(mark.harvested_until), str(mark.run_id))
             console.print(marks)

@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from livingreview.config import Settings
+from livingreview.cli.output import console, err, show, table
 from livingreview.errors import LivingReviewError
 
-console = Console()
-err = Console(stderr=True)
 
 
 class FileFormat(str, Enum):

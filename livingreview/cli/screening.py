@@ -3,20 +3,38 @@ export-queue, import-decisions, export-included (screening and charting)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from livingreview.config import Settings
+from livingreview.cli.output import console, err, show, table
 from livingreview.errors import LivingReviewError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
-STAGE_HELP = "title_abstract or full_text"
+STAGE_HELP = "Screening stage: title_abstract or full_text"
+
+
+class Stage(str, Enum):
+    # The two values of livingreview.screening.status.STAGES (tests/test_cli_help.py checks).
+    title_abstract = "title_abstract"
+    full_text = "full_text"
+
+
+class Decision(str, Enum):
+    include = "include"
+    exclude = "exclude"
+    maybe = "maybe"
+
+
+def _reason_epilog() -> str:
+    from livingreview.screening.eligibility import REASON_CODES
+
+    # \b keeps click from re-wrapping the list into one paragraph.
+    return "\b\nReason codes (--reason):\n" + "\n".join(
+        f"  {code:<25} {text}" for code, text in REASON_CODES.items())
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,21 +64,12 @@ def _screening_settings() -> dict:
     return _review().get("screening", {})
 
 
-def _stage(value: Optional[str]) -> Optional[str]:
-    from livingreview.screening.status import STAGES
-
-    if value is None:
-        return None
-    aliases = {"ta": "title_abstract", "title-abstract": "title_abstract",
-               "ft": "full_text", "full-text": "full_text"}
-    stage = aliases.get(value.lower(), value.lower())
-    if stage not in STAGES:
-        _fail(f"--stage {value!r} is not a stage. Fix: use {' or '.join(STAGES)}")
-    return stage
+def _stage(value: Optional[Stage]) -> Optional[str]:
+    return None if value is None else Stage(value).value
 
 
 def queue(reviewer: Optional[str] = typer.Option(None, help="Show what this reviewer should screen"),
-          stage: Optional[str] = typer.Option(None, help=STAGE_HELP),
+          stage: Optional[Stage] = typer.Option(None, help=STAGE_HELP),
           limit: int = typer.Option(50, help="Show at most this many rows (0: all)")) -> None:
     """List the candidates waiting for a decision, highest priority first."""
     from livingreview.screening.priority import remaining_relevant
@@ -73,19 +82,30 @@ def queue(reviewer: Optional[str] = typer.Option(None, help="Show what this revi
         url = _url()
         with session_scope(url) as session:
             items = pending_candidates(session, reviewer=reviewer, stage=_stage(stage))
-            table = Table("record", "stage", "priority", "status", "title", "flags",
-                          title=f"Pending for {reviewer}" if reviewer else "Pending")
+            rows = table("record", "stage", "rank", "status", "title", "flags",
+                         title=f"Pending for {reviewer}" if reviewer else "Pending")
+            # Titles take the width the terminal has and end in an ellipsis when cut.
+            rows.columns[4].overflow, rows.columns[4].no_wrap = "ellipsis", True
+            ranked = [i for i in items if i.priority is not None]
+            rank = {(i.record_id, i.stage): n for n, i in enumerate(ranked, 1)}
             for item in items[:limit or None]:
                 record = session.get(StoredRecord, item.record_id)
-                table.add_row(str(item.record_id), item.stage,
-                              "" if item.priority is None else f"{item.priority:.3f}",
-                              (item.outcome or "new") + (" (2nd)" if item.second_reviewer else ""),
-                              (record.title or "")[:70], ", ".join(item.flags))
+                rows.add_row(str(item.record_id), item.stage,
+                             str(rank.get((item.record_id, item.stage), "-")),
+                             (item.outcome or "new") + (" (2nd)" if item.second_reviewer else ""),
+                             record.title or "", ", ".join(item.flags))
             estimate, decided, unscreened = remaining_relevant(session)
     except LivingReviewError as exc:
         _fail(str(exc))
-    console.print(table)
-    console.print(f"{len(items)} pending" + (f", {limit} shown" if limit and len(items) > limit else ""))
+    if not items:
+        console.print("Nothing is waiting for a decision"
+                      + (f" by {reviewer}" if reviewer else "") + ".")
+    else:
+        console.print(rows)
+        console.print(f"{len(items)} pending" + (f", {limit} shown" if limit and len(items) > limit
+                                                 else "")
+                      + ". rank: the prioritisation model's order of likely relevance "
+                        f"(1 = most likely of {len(ranked)} ranked; - = not ranked yet).")
     if estimate is not None:
         console.print(f"Stopping aid: {estimate.describe()}")
     else:
@@ -94,7 +114,7 @@ def queue(reviewer: Optional[str] = typer.Option(None, help="Show what this revi
 
 
 def screen(reviewer: str = typer.Option(..., help="Your name, recorded with every decision"),
-           stage: Optional[str] = typer.Option(None, help=STAGE_HELP + " (default: both)"),
+           stage: Optional[Stage] = typer.Option(None, help=STAGE_HELP + " (default: both)"),
            resolve: bool = typer.Option(False, help="Resolve conflicts instead of screening")) -> None:
     """Screen interactively: one key per decision (i, e + reason, m, u undo, s skip, q quit)."""
     from livingreview.screening.screener import Screener
@@ -106,10 +126,11 @@ def screen(reviewer: str = typer.Option(..., help="Your name, recorded with ever
 
 
 def decide(record_id: int = typer.Argument(..., help="Record id (see `livingreview queue`)"),
-           decision: str = typer.Argument(..., help="include, exclude or maybe"),
+           decision: Decision = typer.Argument(..., help="include, exclude or maybe"),
            reviewer: str = typer.Option(..., help="Who decides"),
-           stage: str = typer.Option("title_abstract", help=STAGE_HELP),
-           reason: Optional[str] = typer.Option(None, help="Reason code, required to exclude"),
+           stage: Stage = typer.Option(Stage.title_abstract, help=STAGE_HELP),
+           reason: Optional[str] = typer.Option(None, help="Reason code, required to exclude "
+                                                "(the codes are listed below)"),
            note: Optional[str] = typer.Option(None, help="Free-text note"),
            resolve: bool = typer.Option(False, help="This decision resolves a conflict")) -> None:
     """Record one decision (for scripts; `screen` is the interactive way)."""
@@ -118,16 +139,17 @@ def decide(record_id: int = typer.Argument(..., help="Record id (see `livingrevi
 
     try:
         with session_scope(_url()) as session:
-            row = record_decision(session, record_id, _stage(stage), decision.lower(), reviewer,
+            row = record_decision(session, record_id, _stage(stage), decision.value, reviewer,
                                   reason_code=reason, note=note, resolution=resolve)
             shown = f"{row.decision}" + (f" ({row.reason_code})" if row.reason_code else "")
     except LivingReviewError as exc:
         _fail(str(exc))
-    console.print(f"Recorded {shown} by {reviewer} on record {record_id} ({stage}).")
+    console.print(f"Recorded {shown} by {reviewer} on record {record_id} ({_stage(stage)}).")
 
 
-def undo(record_id: int = typer.Argument(...), reviewer: str = typer.Option(...),
-         stage: str = typer.Option("title_abstract", help=STAGE_HELP)) -> None:
+def undo(record_id: int = typer.Argument(..., help="Record id (see `livingreview queue`)"),
+         reviewer: str = typer.Option(..., help="Whose latest decision to take back"),
+         stage: Stage = typer.Option(Stage.title_abstract, help=STAGE_HELP)) -> None:
     """Take back your latest decision on a record (the log keeps both events)."""
     from livingreview.screening.status import undo_last_decision
     from livingreview.store.database import session_scope
@@ -137,10 +159,10 @@ def undo(record_id: int = typer.Argument(...), reviewer: str = typer.Option(...)
             undo_last_decision(session, record_id, _stage(stage), reviewer)
     except LivingReviewError as exc:
         _fail(str(exc))
-    console.print(f"Undid {reviewer}'s latest {stage} decision on record {record_id}.")
+    console.print(f"Undid {reviewer}'s latest {_stage(stage)} decision on record {record_id}.")
 
 
-def conflicts_command(stage: Optional[str] = typer.Option(None, help=STAGE_HELP)) -> None:
+def conflicts_command(stage: Optional[Stage] = typer.Option(None, help=STAGE_HELP)) -> None:
     """List disagreements waiting for a resolution (`screen --resolve` or `decide --resolve`)."""
     from livingreview.screening.status import conflicts
     from livingreview.store.database import session_scope
@@ -149,17 +171,19 @@ def conflicts_command(stage: Optional[str] = typer.Option(None, help=STAGE_HELP)
     try:
         with session_scope(_url()) as session:
             found = conflicts(session, _stage(stage))
-            table = Table("record", "stage", "votes", "title", title="Conflicts")
+            rows = table("record", "stage", "votes", "title", title="Conflicts")
             for record_id, name, outcome in found:
                 votes = "; ".join(f"{v.reviewer}: {v.decision}"
                                   + (f" {v.reason_code}" if v.reason_code else "")
                                   for v in outcome.votes.values())
-                table.add_row(str(record_id), name, votes,
-                              (session.get(StoredRecord, record_id).title or "")[:60])
+                rows.add_row(str(record_id), name, votes,
+                             session.get(StoredRecord, record_id).title or "")
+            rows.columns[3].overflow, rows.columns[3].no_wrap = "ellipsis", True
     except LivingReviewError as exc:
         _fail(str(exc))
-    console.print(table)
-    console.print(f"{len(found)} conflict(s).")
+    show(rows, "No conflicts are waiting for a resolution.")
+    if found:
+        console.print(f"{len(found)} conflict(s).")
 
 
 def agreement_command() -> None:
@@ -169,17 +193,17 @@ def agreement_command() -> None:
 
     try:
         with session_scope(_url()) as session:
-            rows = agreement(session)
+            pairs = agreement(session)
     except LivingReviewError as exc:
         _fail(str(exc))
-    table = Table("stage", "reviewers", "records", "agreement", "kappa", "disagreements",
-                  title="Inter-rater agreement (Cohen's kappa)")
-    for row in rows:
-        table.add_row(row.stage, " / ".join(row.reviewers), str(row.records),
+    rows = table("stage", "reviewers", "records", "agreement", "kappa", "disagreements",
+                 title="Inter-rater agreement (Cohen's kappa)")
+    for row in pairs:
+        rows.add_row(row.stage, " / ".join(row.reviewers), str(row.records),
                       f"{row.observed_agreement:.1%}",
                       "undefined" if row.kappa is None else f"{row.kappa:.3f}",
                       str(row.disagreements))
-    console.print(table if rows else "No record has been screened by two people yet.")
+    show(rows, "No record has been screened by two people yet.")
 
 
 def second_sample(run: Optional[int] = typer.Option(None, help="Sample this run's candidates "
@@ -249,15 +273,15 @@ def chart_scheme() -> None:
     """Show the charting fields and their allowed values."""
     from livingreview.screening.scheme import FIELDS, allowed_text
 
-    table = Table("field", "values", "allowed", title="Charting scheme (coding-scheme.md §2)")
+    rows = table("field", "values", "allowed", title="Charting scheme (coding-scheme.md §2)")
     for spec in FIELDS.values():
-        table.add_row(spec.name, "several" if spec.multi else "one", allowed_text(spec.name))
-    console.print(table)
+        rows.add_row(spec.name, "several" if spec.multi else "one", allowed_text(spec.name))
+    console.print(rows)
 
 
-def export_queue(fmt: str = typer.Argument(..., help="rayyan or asreview"),
+def export_queue(fmt: str = typer.Argument(..., metavar="TOOL", help="rayyan or asreview"),
                  path: Path = typer.Argument(..., help="CSV file to write"),
-                 stage: str = typer.Option("title_abstract", help=STAGE_HELP),
+                 stage: Stage = typer.Option(Stage.title_abstract, help=STAGE_HELP),
                  reviewer: Optional[str] = typer.Option(None, help="Only what this reviewer "
                                                         "has not screened")) -> None:
     """Export the pending queue for screening in Rayyan or ASReview LAB."""
@@ -273,9 +297,9 @@ def export_queue(fmt: str = typer.Argument(..., help="rayyan or asreview"),
     console.print(f"Wrote {rows} row(s) for {fmt} to {path}.")
 
 
-def import_decisions(fmt: str = typer.Argument(..., help="rayyan or asreview"),
+def import_decisions(fmt: str = typer.Argument(..., metavar="TOOL", help="rayyan or asreview"),
                      path: Path = typer.Argument(..., help="The tool's CSV export"),
-                     stage: str = typer.Option("title_abstract", help=STAGE_HELP),
+                     stage: Stage = typer.Option(Stage.title_abstract, help=STAGE_HELP),
                      reviewer: Optional[str] = typer.Option(None, help="Who decided (required "
                                                             "for ASReview; overrides Rayyan's names)"),
                      reason_map: list[str] = typer.Option([], "--reason-map", help="'tool reason="
@@ -319,7 +343,7 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     app.command("queue")(queue)
     app.command("screen")(screen)
-    app.command("decide")(decide)
+    app.command("decide", epilog=_reason_epilog())(decide)
     app.command("undo")(undo)
     app.command("conflicts")(conflicts_command)
     app.command("agreement")(agreement_command)

@@ -33,14 +33,18 @@ class Window:
 
 def enabled_sources(review: dict[str, Any], only: list[str] | None = None) -> list[str]:
     enabled = list(review["sources"].get("enabled", []))
-    unknown = [s for s in enabled + list(only or []) if s not in KNOWN_SOURCES]
+    unknown = [s for s in enabled if s not in KNOWN_SOURCES]
     if unknown:
-        raise ConfigError(f"unknown source(s) {unknown}. Fix: use some of {list(KNOWN_SOURCES)}")
+        raise ConfigError(f"review.toml [sources] enabled: unknown source(s) {unknown}. "
+                          f"Fix: use some of {', '.join(KNOWN_SOURCES)}")
     if only:
+        # Named by the user (update --source): say which ones this review searches.
         missing = [s for s in only if s not in enabled]
         if missing:
-            raise ConfigError(f"source(s) {missing} are not enabled in review.toml [sources]. "
-                              "Fix: add them to `enabled` or choose from " + str(enabled))
+            what = ("not a source livingreview knows" if all(s not in KNOWN_SOURCES for s in missing)
+                    else "not enabled in review.toml [sources]")
+            raise ConfigError(f"source {', '.join(missing)}: {what}. Fix: choose from the "
+                              f"enabled sources: {', '.join(enabled)}")
         return list(only)
     return enabled
 
