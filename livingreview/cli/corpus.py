@@ -78,10 +78,11 @@ def run_update(settings: Settings, since: date | None, until: date | None,
     from livingreview.store.database import require_schema
 
     review = load_review(settings.review_file)
+    chosen = enabled_sources(review, sources)  # a wrong --source fails here, before the flow
     require_schema(settings.database_url)
     refuse_while_locked(settings)
     if check:
-        preflight(settings, enabled_sources(review, sources))
+        preflight(settings, chosen)
     from flows.update_review import update_review
 
     try:
@@ -150,12 +151,12 @@ def register(app: typer.Typer) -> None:
                 rebuilt, outcomes = reparse_run(session, settings, load_review(settings.review_file), run_id)
         except LivingReviewError as exc:
             _fail(str(exc))
-        table = Table("source", "rebuilt", "stored by the run", "equal", "differing", "not rebuilt",
-                      title=f"Run {run_id} re-parsed from its archive")
+        rows = table("source", "rebuilt", "stored by the run", "equal", "differing", "not rebuilt",
+                     title=f"Run {run_id} re-parsed from its archive")
         for o in outcomes:
-            table.add_row(o.source, str(o.rebuilt), str(o.stored), str(o.equal), str(len(o.differing)),
+            rows.add_row(o.source, str(o.rebuilt), str(o.stored), str(o.equal), str(len(o.differing)),
                           str(len(o.missing)))
-        console.print(table)
+        console.print(rows)
         for o in outcomes:
             for label, ids in (("differs", o.differing), ("not rebuilt", o.missing)):
                 if ids:
