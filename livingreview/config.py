@@ -115,6 +115,23 @@ class Settings:
         return sorted({v for v in values if v}, key=len, reverse=True)
 
 
+def apply_prefect_defaults() -> None:
+    """Give Prefect the project's settings unless the environment already chose them.
+
+    Called before Prefect is imported (its settings are read at import), by the command line and
+    by the flow modules, so ``livingreview update`` run directly behaves as under ``make``: a
+    project-local Prefect home (not ~/.prefect shared with other projects), no telemetry (its
+    writes to the ephemeral server's SQLite database raced the run's: "database is locked"), and
+    time for a temporary API server to start on a busy machine.
+    """
+    home = Path(_env("HOME", os.getcwd())).resolve()
+    for name, value in (("PREFECT_HOME", str(home / ".prefect")),
+                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                        ("DO_NOT_TRACK", "1"),
+                        ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")):
+        os.environ.setdefault(name, value)
+
+
 def _index_beside(database_url: str, data_dir: Path) -> str:
     # One index per store: beside an SQLite file, else named after the (password-free) URL.
     if database_url.startswith("sqlite:///") and not database_url.endswith(":memory:"):

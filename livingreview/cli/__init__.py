@@ -76,8 +76,9 @@ def _command_name(argv: list[str]) -> str | None:
 
 
 def main() -> None:
-    from livingreview.config import Settings, protect_logs
+    from livingreview.config import Settings, apply_prefect_defaults, protect_logs
 
+    apply_prefect_defaults()
     protect_logs(Settings.from_env())
     build_app(_command_name(sys.argv[1:]))()
 
