@@ -137,7 +137,13 @@ def read_data(path: str | Path) -> list[tuple[_RawRecord, dict[str, Any]]]:
     parser = rispy.RisParser(mapping=_Tags(), list_tags=[*LIST_TYPE_TAGS, "AN", "C1", "C2"])
     found = []
     for raw in split_records(read_text(path).text, path):
-        parsed = parser.parse_lines(iter(raw.lines))
+        try:
+            parsed = parser.parse_lines(iter(raw.lines))
+        except Exception as exc:  # noqa: BLE001 (rispy raises KeyError/IndexError on odd lines)
+            raise InputError(str(path), record_place(raw.number, line=raw.line),
+                             f"rispy cannot parse this record ({type(exc).__name__}: {exc}); "
+                             "a line in it is not 'XX  - value' or holds control characters",
+                             _LAYOUT_FIX) from None
         found.append((raw, parsed[0] if parsed else {"TY": ""}))
     return found
 
