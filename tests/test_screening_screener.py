@@ -101,7 +101,7 @@ def test_screening_in_a_terminal_records_decisions_with_reason_and_undo(store_ur
     term.press("e")                       # exclude the second ...
     term.expect(REASON_PROMPT, 1)
     assert "EX_RECOVERY_COLLEGE" in term.plain()
-    term.press("j")                       # ... for EX_SETTING (10th reason)
+    term.press("l")                       # ... for EX_SETTING (10th reason)
     term.expect(DECISION_PROMPT, 3)
     term.press("u")                       # undo: the second record comes back
     term.expect(DECISION_PROMPT, 4)
@@ -122,6 +122,49 @@ def test_screening_in_a_terminal_records_decisions_with_reason_and_undo(store_ur
         assert excluded.reason_code == "EX_SETTING" and excluded.reviewer == "ann"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_every_key_at_the_reason_prompt_in_a_terminal(store_url, tmp_path):
+    a, b, c = _queue(store_url)
+    with session_scope(store_url) as s:  # the first record carries a flag that suggests a reason
+        s.get(Candidate, a).flags = ["recovery_college"]
+    term = Terminal(CLI + ["screen", "--reviewer", "ann"], _env(store_url, tmp_path))
+    term.expect(DECISION_PROMPT, 1)
+    assert "title/abstract screening" in term.plain() and "full/text" not in term.plain()
+    term.press("e")
+    term.expect(REASON_PROMPT, 1)
+    term.press("q")                       # q leaves the reason prompt: nothing recorded
+    term.expect("Cancelled; no decision recorded.", 1)
+    term.expect(DECISION_PROMPT, 2)
+    term.press("e")
+    term.expect(REASON_PROMPT, 2)
+    for n, key in enumerate("eimsu", start=1):  # action keys pick no reason
+        term.press(key)
+        term.expect("Press one of the letters shown", n)
+    term.press("\x1b")                    # Esc cancels too
+    term.expect("Cancelled; no decision recorded.", 2)
+    term.expect(DECISION_PROMPT, 3)
+    term.press("e")
+    term.expect(REASON_PROMPT, 8)
+    term.press("\r")                      # Enter takes the suggested reason
+    term.expect(f"Recorded exclude (EX_RECOVERY_COLLEGE) for record {a}.", 1)
+    term.expect(DECISION_PROMPT, 4)
+    term.press("e")
+    term.expect(REASON_PROMPT, 9)
+    term.press("\r")                      # nothing suggested for the second: Enter asks again
+    term.expect("No reason is suggested for this record", 1)
+    term.press("q")
+    term.expect(DECISION_PROMPT, 5)
+    term.press("s")                       # skip the second, quit at the third
+    term.expect(DECISION_PROMPT, 6)
+    term.press("q")
+    assert term.wait() == 0
+    assert "Session ended: 1 decision(s), 0 undone." in term.plain()
+    with session_scope(store_url) as s:
+        rows = [(d.record_id, d.decision, d.reason_code) for d in s.query(ScreeningDecision)]
+        assert rows == [(a, "exclude", "EX_RECOVERY_COLLEGE")]
+        assert record_status(s, b)[TA].decision is None and record_status(s, c)[TA].decision is None
+
+
 def _cli(args: list[str], keys: str, url: str, tmp_path, monkeypatch):
     """The CLI in-process with keys on a piped (non-terminal) standard input."""
     from typer.testing import CliRunner
@@ -136,14 +179,17 @@ def _cli(args: list[str], keys: str, url: str, tmp_path, monkeypatch):
 
 def test_keys_piped_on_stdin_drive_the_screener(store_url, tmp_path, monkeypatch):
     a, b, c = _queue(store_url)
-    # include, exclude (cancel with Enter, then exclude EX_RECOVERY_COLLEGE = q), then stop
-    done = _cli(["screen", "--reviewer", "bob"], "ie\req", store_url, tmp_path, monkeypatch)
+    # include; exclude: Enter (nothing suggested), e (not a reason), q cancels; exclude
+    # EX_SETTING (l); end of input stops
+    done = _cli(["screen", "--reviewer", "bob"], "ie\reqel", store_url, tmp_path, monkeypatch)
     assert done.exit_code == 0, done.output
+    assert "No reason is suggested for this record" in done.output
     assert "Cancelled; no decision recorded." in done.output
     with session_scope(store_url) as s:
         assert record_status(s, a)[TA].decision == "include"
         second = record_status(s, b)[TA]
-        assert second.decision == "exclude" and second.reason_code == "EX_RECOVERY_COLLEGE"
+        assert second.decision == "exclude" and second.reason_code == "EX_SETTING"
+        assert s.query(ScreeningDecision).filter_by(decision="exclude").count() == 1
     # End of input ended the session; bob's queue holds the third record and the first one,
     # now at full text.
     done = _cli(["queue", "--reviewer", "bob"], "", store_url, tmp_path, monkeypatch)

@@ -2,8 +2,9 @@
 
 Shows title, authors, journal, year, keywords and abstract, with the review's search terms
 highlighted (green) and the eligibility hints that point towards an exclusion (red), plus the
-pre-filter's flags. Keys: ``i`` include, ``e`` exclude (then one key picks the reason code),
-``m`` maybe, ``u`` undo the last decision made in this session, ``s`` skip for now, ``q`` quit.
+pre-filter's flags. Keys: ``i`` include, ``e`` exclude (then one key picks the reason code,
+Enter the suggested one, ``q`` or Esc cancels), ``m`` maybe, ``u`` undo the last decision made
+in this session, ``s`` skip for now, ``q`` quit. No reason is picked by an action key.
 
 Each decision is its own short transaction, so many reviewers can screen the same store at once
 and the queue is re-read before every record (what a colleague just decided is not shown again).
@@ -51,8 +52,11 @@ SEARCH_TERMS = [
     r"\bco[-\s]?(creat|produc|design|commission|deliver)\w*",
 ]
 DECISION_PROMPT = "Decision [i]nclude [e]xclude [m]aybe [u]ndo [s]kip [q]uit: "
-REASON_PROMPT = "Reason [a-s], Esc or Enter to cancel: "
-REASON_KEYS = "abcdefghijklmnopqrs"
+# Reason keys leave out the action keys (e i m q s u): a q typed to leave the reason prompt
+# must never record an exclusion.
+REASON_KEYS = "abcdfghjklnoprtvwxy"
+REASON_PROMPT = "Reason [letter], Enter = suggested (*), q or Esc = cancel: "
+STAGE_LABELS = {"title_abstract": "title/abstract", "full_text": "full-text"}
 
 
 class KeyReader:
@@ -134,7 +138,7 @@ class Screener:
         # Title/abstract screening first, then full texts; priority order within each.
         items.sort(key=lambda i: STAGES.index(i.stage))
         return [(i.record_id, i.stage, i.flags,
-                 f"{i.stage.replace('_', '/')} screening"
+                 f"{STAGE_LABELS[i.stage]} screening"
                  + (" · second reviewer" if i.second_reviewer else ""))
                 for i in items]
 
@@ -217,20 +221,29 @@ class Screener:
             return True
 
     def _pick_reason(self, flags: list[str]) -> str | None:
-        suggested = {FLAG_REASONS[f] for f in flags if f in FLAG_REASONS}
+        suggested = [code for code in REASON_CODES
+                     if code in {FLAG_REASONS[f] for f in flags if f in FLAG_REASONS}]
         for key, (code, text) in zip(REASON_KEYS, REASON_CODES.items()):
             mark = "[red]*[/]" if code in suggested else " "
             self.console.print(f"  {mark} [bold]{key}[/] {code:<25} {text}")
         while True:
             self.console.print(REASON_PROMPT, end="", markup=False)
-            key = self.key().lower()
-            self.console.print(key if key.isprintable() else "", markup=False)
-            if key in ("\x1b", "\r", "\n", ""):
+            key = self.key()
+            lowered = key.lower()
+            self.console.print(lowered if lowered.isprintable() else "", markup=False)
+            if lowered in ("\x1b", "q", ""):
                 self.console.print("Cancelled; no decision recorded.")
                 return None
-            if len(key) == 1 and key in REASON_KEYS:
-                return list(REASON_CODES)[REASON_KEYS.index(key)]
-            self.console.print("[yellow]Press one of the letters shown, or Esc to cancel.[/]")
+            if lowered in ("\r", "\n"):
+                if suggested:  # the first in the checklist's order, as the pre-filter ranks them
+                    return suggested[0]
+                self.console.print("[yellow]No reason is suggested for this record: press its "
+                                   "letter, or q to cancel.[/]")
+                continue
+            if len(lowered) == 1 and lowered in REASON_KEYS:
+                return list(REASON_CODES)[REASON_KEYS.index(lowered)]
+            self.console.print("[yellow]Press one of the letters shown, Enter for the suggested "
+                               "reason, or q to cancel.[/]")
 
     def _undo(self) -> bool:
         if not self.log.decided:
