@@ -37,13 +37,16 @@ def test_every_line_of_box_text_stays_inside_its_box():
     figure = prisma_figure(counts, title="PRISMA flow of update run 2 (2021-12-14 to 2026-11-25)",
                            baseline_included=172, new_included_total=4, cutoff_label="2021-12-14")
     boxes, texts, page = _boxes_and_texts(figure)
-    assert len(boxes) == 8  # four stages with an excluded box, "included", "in the review now"
+    # previous version, identification, screening, retrieval, eligibility (each with its side
+    # box), new studies included, total
+    assert len(boxes) == 12
     boxed = 0
     for text, extent in texts:
         holders = [b for b in boxes if b.x0 <= extent.x0 <= b.x1 and b.y0 <= extent.y1 <= b.y1]
         if not holders:  # the title and the stage labels sit outside the boxes
             assert text.startswith("PRISMA flow") or text in (
-                "Identification", "Screening", "Eligibility", "Included"), text
+                "Previous", "Identification", "Screening", "Retrieval", "Eligibility",
+                "Included", "Total"), text
             continue
         box = holders[0]
         boxed += 1
@@ -64,8 +67,26 @@ def test_a_short_box_is_not_stretched_to_its_neighbour():
     figure = prisma_figure(counts, title="t", baseline_included=172, new_included_total=1,
                            cutoff_label="2021-12-14")
     boxes, _, _ = _boxes_and_texts(figure)
-    identified, removed = boxes[0], boxes[1]
+    identified, removed = boxes[2], boxes[3]
     assert identified.height < removed.height / 3  # 4 lines against ~30
+
+
+def test_the_flow_follows_prisma_2020_for_updated_reviews():
+    counts = PrismaCounts(run_ids=(2,), identified={"pubmed": 9}, queued=9,
+                          excluded_title_abstract={"EX_SETTING": 3},
+                          excluded_full_text={"EX_NOT_RETRIEVED": 1, "EX_NOT_PAID": 2},
+                          awaiting_full_text=1, included=2)
+    figure = prisma_figure(counts, title="t", baseline_included=172, new_included_total=5,
+                           cutoff_label="2021-12-14")
+    _, texts, _ = _boxes_and_texts(figure)
+    shown = " ".join(" ".join(t for t, _ in texts).split())
+    for line in ("Studies included in the previous version: 172",
+                 "Reports sought for retrieval: 6", "Reports not retrieved: 1",
+                 "Reports assessed for eligibility: 4", "Reports excluded, with reasons: 2",
+                 "New studies included: 2", "Reports of new included studies: 2",
+                 "172 in the previous version + 5 added by the living review = 177"):
+        assert line in shown, line
+    assert "EX_NOT_RETRIEVED" not in shown.split("Reports excluded, with reasons")[1]
 
 
 def test_the_flow_png_grows_with_its_content(tmp_path):

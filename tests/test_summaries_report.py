@@ -53,7 +53,11 @@ def test_report_version_holds_every_file(corpus, tmp_path):
             image.verify()
         with Image.open(path) as image:
             assert image.format == "PNG" and image.width >= 600 and image.height >= 300, name
-    assert set(report.figures) == {figures.FIG2, figures.FIG3, figures.FIG4, figures.PRISMA}
+    assert set(report.figures) == {figures.FIG2, figures.FIG3, figures.FIG4, figures.PRISMA,
+                                   figures.PRISMA_CUMULATIVE}
+    for name in (figures.PRISMA, figures.PRISMA_CUMULATIVE):  # the flows also as SVG
+        svg = (report.directory / "figures" / name).with_suffix(".svg").read_text(encoding="utf-8")
+        assert svg.startswith("<?xml") and "<svg" in svg
 
     summary = json.loads(report.summary_json.read_text(encoding="utf-8"))
     assert summary["version"] == 1 and summary["run"]["id"] == run

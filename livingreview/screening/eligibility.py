@@ -21,6 +21,7 @@ from livingreview.records import Record, normalise_doi, normalise_pmid
 
 # The review's exclusion reasons, in the checklist's table order (search-strategy.md (d));
 # the order decides the primary reason when several apply.
+NOT_RETRIEVED = "EX_NOT_RETRIEVED"
 REASON_CODES: dict[str, str] = {
     "EX_PRE2010": "published before 2010",
     "EX_LANGUAGE": "not written in English",
@@ -41,6 +42,8 @@ REASON_CODES: dict[str, str] = {
     "EX_RECOVERY_COLLEGE": "recovery college",
     "EX_AGE_POPULATION": "not adults 18-65 from the general population (youth, older adults)",
     "EX_NOT_PRIMARY": "the review itself or its protocol (not a primary study)",
+    # Full text only: PRISMA 2020 reports "reports not retrieved" apart from reports excluded.
+    NOT_RETRIEVED: "the full text could not be retrieved (full-text stage)",
 }
 
 DEFAULT_PUBLICATION_TYPES: dict[str, list[str]] = {

@@ -30,6 +30,7 @@ FIG2 = "fig2_studies_per_year.png"
 FIG3 = "fig3_region_by_period.png"
 FIG4 = "fig4_research_focus.png"
 PRISMA = "prisma_flow.png"
+PRISMA_CUMULATIVE = "prisma_flow_cumulative.png"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -42,9 +43,11 @@ def _coverage(table: FieldTable) -> str:
     return f"Based on {table.coverage()}."
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: Figure, path: Path, *, svg: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
+    if svg:  # text stays text: the HTML report inlines it and it scales for print
+        figure.savefig(path.with_suffix(".svg"), format="svg")
     return path
 
 
@@ -143,7 +146,7 @@ def prisma_flow(counts: PrismaCounts, path: Path, *, title: str, baseline_includ
     """A PRISMA 2020-style flow diagram of one run (or of runs summed), boxes and arrows."""
     return _save(prisma_figure(counts, title=title, baseline_included=baseline_included,
                                new_included_total=new_included_total,
-                               cutoff_label=cutoff_label), path)
+                               cutoff_label=cutoff_label), path, svg=True)
 
 
 def prisma_figure(counts: PrismaCounts, *, title: str, baseline_included: int,
@@ -174,23 +177,35 @@ def prisma_figure(counts: PrismaCounts, *, title: str, baseline_included: int,
     screening_out.append(f"Awaiting title/abstract screening: {counts.awaiting_title_abstract}")
     if counts.duplicates_in_screening:
         screening_out.append(f"Found to be duplicates: {counts.duplicates_in_screening}")
-    full_text_out = [f"Excluded at full text: {counts.excluded_full_text_total}"]
-    full_text_out += [f"  {_reason(r)}: {n}" for r, n in sorted(counts.excluded_full_text.items())]
+    not_retrieved = [f"Reports not retrieved: {counts.not_retrieved}"]
+    excluded = counts.excluded_with_reasons
+    full_text_out = [f"Reports excluded, with reasons: {sum(excluded.values())}"]
+    full_text_out += [f"  {_reason(r)}: {n}" for r, n in sorted(excluded.items())]
     full_text_out.append(f"Awaiting full-text decision: {counts.awaiting_full_text}")
+    # PRISMA 2020's flow for updated reviews: the previous version's studies on top, this
+    # update's new studies below, and the total of both at the bottom.
     rows: list[tuple[str, list[str], list[str] | None]] = [
+        ("Previous", [f"Studies included in the previous version: {baseline_included}",
+                      f"the published review (search to {cutoff_label})"],
+         ["Reports of those studies: not stated by the article (its reference list names "
+          "102 of the 172 studies; the rest are in the authors' data set)"]),
         ("Identification",
-         ["Records identified", *sources],
+         ["Records identified (new)", *sources],
          ["Removed before screening", *removed]),
         ("Screening", ["Records screened (title/abstract)",
                        f"queued for screening: {counts.queued}",
                        f"screened so far: {counts.screened_title_abstract}"], screening_out),
-        ("Eligibility", ["Full texts sought", f"{counts.passed_title_abstract}",
-                         f"assessed so far: {counts.full_text_assessed}"], full_text_out),
-        ("Included", ["New studies included", f"{counts.included}"], None),
-        ("", ["Studies in the review now",
-              f"{baseline_included} published (search to {cutoff_label})",
-              f"+ {new_included_total} added by the living review",
-              f"= {baseline_included + new_included_total}"], None),
+        ("Retrieval", [f"Reports sought for retrieval: {counts.passed_title_abstract}"],
+         not_retrieved),
+        ("Eligibility", [f"Reports assessed for eligibility: {counts.reports_assessed}"],
+         full_text_out),
+        ("Included", [f"New studies included: {counts.included}",
+                      f"Reports of new included studies: {counts.included} (one record per "
+                      "report; duplicate records are merged)"], None),
+        ("Total", ["Total studies included in the review",
+                   f"{baseline_included} in the previous version",
+                   f"+ {new_included_total} added by the living review",
+                   f"= {baseline_included + new_included_total}"], None),
     ]
     layout = _TextLayout()
     boxes = [(stage, layout.box(left, _LEFT[1]), layout.box(right, _RIGHT[1]) if right else None)
@@ -290,10 +305,19 @@ def _draw(ax, x: float, top: float, width: float, text: _BoxText, colour: str) -
 
 
 def write_figures(summaries: Summaries, prisma: PrismaCounts, directory: Path, *,
-                  prisma_title: str, new_included_total: int) -> dict[str, Path]:
-    """All four PNGs into ``directory``; returns their paths by file name."""
+                  prisma_title: str, new_included_total: int,
+                  cumulative: PrismaCounts | None = None,
+                  cumulative_title: str = "") -> dict[str, Path]:
+    """The PNGs into ``directory`` (the PRISMA flows also as SVG beside them); returns the
+    PNGs' paths by file name. ``cumulative`` adds the flow of every update run together."""
     cutoff = summaries.cutoff.isoformat()
-    return {
+    written = {}
+    if cumulative is not None:
+        written[PRISMA_CUMULATIVE] = prisma_flow(
+            cumulative, directory / PRISMA_CUMULATIVE, title=cumulative_title,
+            baseline_included=summaries.included["baseline"],
+            new_included_total=new_included_total, cutoff_label=cutoff)
+    return written | {
         FIG2: studies_per_year(summaries.tables["studies_per_year"], directory / FIG2, cutoff),
         FIG3: region_by_period(summaries.tables["region_by_period"], directory / FIG3),
         FIG4: research_focus(summaries.tables["research_focus"], directory / FIG4),

@@ -55,6 +55,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.errors import StoreError, ValidationFailed
+from livingreview.screening.eligibility import NOT_RETRIEVED
 from livingreview.screening.status import (
     AUTO_PREFIX,
     StageOutcome,
@@ -139,6 +140,21 @@ class PrismaCounts:
         return self.excluded_full_text_total + self.included
 
     @property
+    def not_retrieved(self) -> int:
+        """Full texts sought but not retrieved (PRISMA 2020 counts them apart from exclusions)."""
+        return self.excluded_full_text.get(NOT_RETRIEVED, 0)
+
+    @property
+    def reports_assessed(self) -> int:
+        """Full texts retrieved and assessed for eligibility (excluded with a reason, or
+        included)."""
+        return self.full_text_assessed - self.not_retrieved
+
+    @property
+    def excluded_with_reasons(self) -> dict[str, int]:
+        return {r: n for r, n in self.excluded_full_text.items() if r != NOT_RETRIEVED}
+
+    @property
     def passed_title_abstract(self) -> int:
         """Records included at title/abstract: their full texts are sought."""
         return self.awaiting_full_text + self.full_text_assessed
@@ -199,7 +215,7 @@ class PrismaCounts:
         for name in ("identified_total", "filtered_out_total", "already_known_total",
                      "duplicates_total", "auto_excluded_total", "screened_title_abstract",
                      "excluded_title_abstract_total", "passed_title_abstract",
-                     "full_text_assessed",
+                     "full_text_assessed", "not_retrieved", "reports_assessed",
                      "excluded_full_text_total"):
             data[name] = getattr(self, name)
         return data

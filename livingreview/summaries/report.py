@@ -133,7 +133,9 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
         pngs = figures.write_figures(
             summaries, prisma_run or prisma_all, partial / "figures",
             prisma_title=_prisma_title(run, prisma_run or prisma_all),
-            new_included_total=summaries.included["new"])
+            new_included_total=summaries.included["new"],
+            cumulative=prisma_all if prisma_run is not None else None,
+            cumulative_title=_prisma_title(None, prisma_all))
         pngs = {name: Path("figures") / name for name in pngs}
         markdown = _markdown(summaries, summary, run, prisma_run, prisma_all, comparisons,
                              changes, previous, csv, pngs)
@@ -193,6 +195,14 @@ def _run_info(run: UpdateRun | None) -> dict[str, Any] | None:
             "window_start": run.window_start.isoformat() if run.window_start else None,
             "window_end": run.window_end.isoformat() if run.window_end else None,
             "started_at": run.started_at.isoformat() if run.started_at else None}
+
+
+def _run_state(run: UpdateRun) -> str:
+    # The monthly flow writes its report before it closes the run: a report exists only once
+    # the run's data passed the gate, so "running" would tell the reader nothing true.
+    if run.status == "running":
+        return "written by the run itself, after its data passed the data-quality gate"
+    return f"the run {run.status.replace('_', ' ')}"
 
 
 def _prisma_title(run: UpdateRun | None, counts: PrismaCounts) -> str:
@@ -485,8 +495,8 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
         kind = "" if run.kind == "update" else f" ({run.kind})"
         out.append(f"Version {version} recomputes the review's numbers and figures after update "
                    f"run {run.id}{kind}, which searched records created from "
-                   f"{_window(run.window_start, run.window_end)} (run status when this was "
-                   f"written: {run.status}). Generated {summary['generated_at']}.")
+                   f"{_window(run.window_start, run.window_end)} ({_run_state(run)}). "
+                   f"Generated {summary['generated_at']}.")
     else:
         out.append(f"Version {version} recomputes the review's numbers and figures from the "
                    f"corpus as it stands (no update run: e.g. after screening or coding). "
@@ -519,6 +529,9 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
     else:
         out += [f"![PRISMA flow diagram, all update runs]({pngs[figures.PRISMA]})", ""]
     runs = len(prisma_all.run_ids)
+    if figures.PRISMA_CUMULATIVE in pngs:
+        out += [f"![PRISMA flow diagram, all update runs]({pngs[figures.PRISMA_CUMULATIVE]})",
+                ""]
     out += [f"All {runs} update run{'s' if runs != 1 else ''} together"
             + (f" (windows from {prisma_all.window_start} to {prisma_all.window_end})"
                if prisma_all.window_start or prisma_all.window_end else "") + ":", "",
