@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from livingreview.cocreation.detector import DetectorConfig
@@ -13,6 +13,13 @@ from livingreview.config import Settings
 from livingreview.store.database import session_scope
 from livingreview.store.runs import next_report_version
 from livingreview.summaries.report import write_report
+
+
+def _link_page(page, version: int) -> None:
+    # The HTML page embeds its figures, so the link alone opens the whole report offline.
+    create_link_artifact(link=page.resolve().as_uri(), link_text=f"report version {version}",
+                         key="review-report-page",
+                         description=f"Living review, version {version}, as one HTML page")
 
 
 @task(cache_policy=NO_CACHE)
@@ -24,6 +31,7 @@ def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) ->
                               detector=DetectorConfig.from_review(review))
     create_markdown_artifact(markdown=report.markdown, key="review-report",
                              description=f"Living review, version {version}")
+    _link_page(report.report_html, version)
     for name, rows in report.tables.items():
         create_table_artifact(table=rows, key=f"table-{name}".replace("_", "-"),
                               description=f"{name} (version {version})")
@@ -41,5 +49,6 @@ def rewrite_review_report(settings: Settings, review: dict[str, Any],
     create_markdown_artifact(markdown=paths.report_md.read_text(encoding="utf-8"),
                              key="review-report",
                              description=f"Living review, version {paths.version} (rewritten)")
+    _link_page(paths.report_html, paths.version)
     get_run_logger().info("report version %d written to %s", paths.version, paths.directory)
     return {"version": paths.version, "directory": str(paths.directory)}

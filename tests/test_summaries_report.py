@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -47,7 +48,7 @@ def test_report_version_holds_every_file(corpus, tmp_path):
 
     assert report.directory == out / "v0001"
     assert sorted(p.name for p in report.directory.iterdir()) == [
-        "figures", "report.md", "summary.json", "tables"]
+        "figures", "report.html", "report.md", "summary.json", "tables"]
     for name, path in report.figures.items():
         with Image.open(path) as image:
             image.verify()
@@ -282,3 +283,28 @@ def test_the_search_log_names_each_sources_variant_and_its_recall_on_the_include
             "source under the study's identifier (1): x2020.") in log
     assert report.summary["search_log"]["recall"]["sources"][0]["found"] == 2
     assert report.summary["search_log"]["variants"]["pubmed"]["count_faithful"] == 9
+
+
+def test_the_html_report_is_one_page_with_its_figures_and_escapes_what_came_from_outside(
+        corpus, tmp_path):
+    out = tmp_path / "reports"
+    hostile = 'Peer workers <script>alert("x")</script> & <img src=x onerror=alert(1)>'
+    with session_scope(corpus) as session:
+        write_report(session, out, 1, _update_run(session, "a", ["Unrelated"], 0, 2021))
+        run = _update_run(session, "h", [hostile, "Unrelated"], 1, 2022)
+        report = write_report(session, out, 2, run)  # lists what is new since version 1
+    page = report.report_html.read_text(encoding="utf-8")
+    assert "<script" not in page and "onerror=alert(1)>" not in page
+    assert "Peer workers &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; " in page
+    # self-contained: no external fetch, every figure embedded (the two flows as inline SVG)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert page.count("<svg") == 2 and page.count("</svg>") == 2
+    assert page.count('src="data:image/png;base64,') == 3  # Fig. 2, 3 and 4
+    assert 'src="figures/' not in page
+    # the first screen says what is new, in a sentence
+    lead = re.search(r'<p class="lead">(.*?)</p>', page).group(1)
+    assert lead == ("This month&#x27;s search between 2022-01-01 and 2022-01-31 found 2 records; 2 "
+                    "of them went to screening and 1 new study was included. The review now "
+                    f"holds {report.summary['included']['all']} studies: "
+                    f"{report.summary['included']['baseline']} from the published review and 1 "
+                    "added since.")

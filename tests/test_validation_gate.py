@@ -34,8 +34,8 @@ def built(tmp_path_factory, prefect_harness):
     with running_replay_server(scenario="demo") as replay, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LR_DATABASE_URL", f"sqlite:///{base / 'store.sqlite'}")
         mp.setenv("LR_REPORT_DIR", str(base / "reports"))
-        mp.setenv("LR_PUBMED_BASE_URL", replay.pubmed_base_url)
-        mp.setenv("LR_CROSSREF_BASE_URL", replay.crossref_base_url)
+        for name, url in replay.environment().items():
+            mp.setenv(name, url)
         mp.setenv("LR_CROSSREF_RATE", "50")
         init_store(Settings.from_env())
         from flows.update_review import update_review
@@ -320,8 +320,8 @@ def test_the_flow_stops_at_the_gate_names_the_record_and_keeps_the_data(
     with running_replay_server(scenario="demo") as replay:
         monkeypatch.setenv("LR_DATABASE_URL", f"sqlite:///{store}")
         monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
-        monkeypatch.setenv("LR_PUBMED_BASE_URL", replay.pubmed_base_url)
-        monkeypatch.setenv("LR_CROSSREF_BASE_URL", replay.crossref_base_url)
+        for name, url in replay.environment().items():
+            monkeypatch.setenv(name, url)
         monkeypatch.setenv("LR_CROSSREF_RATE", "50")
         from flows.update_review import update_review
 

@@ -30,6 +30,7 @@ from livingreview.errors import InputError
 from livingreview.screening.status import included_record_ids
 from livingreview.store.models import Candidate, StoredRecord, UpdateRun
 from livingreview.summaries import figures
+from livingreview.summaries.page import report_page
 from livingreview.summaries.prisma import PrismaCounts, cumulative_counts, run_counts
 from livingreview.summaries.published import compare_with_published, load_published
 from livingreview.summaries.tables import FieldTable, Summaries, compute
@@ -55,6 +56,7 @@ class ReportPaths:
     markdown: str = field(repr=False)
     tables: dict[str, list[dict[str, Any]]] = field(repr=False)
     summary: dict[str, Any] = field(repr=False, default_factory=dict)
+    report_html: Path | None = None
 
 
 def version_dir(out_root: Path, version: int) -> Path:
@@ -140,7 +142,10 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
         markdown = _markdown(summaries, summary, run, prisma_run, prisma_all, comparisons,
                              changes, previous, csv, pngs)
         (partial / "report.md").write_text(markdown, encoding="utf-8")
-        summary["files"] = {"report": "report.md",
+        (partial / "report.html").write_text(
+            report_page(markdown, partial, summary, f"Living review, version {version}"),
+            encoding="utf-8")
+        summary["files"] = {"report": "report.md", "html": "report.html",
                             "tables": {k: str(v) for k, v in csv.items()},
                             "figures": {k: str(v) for k, v in pngs.items()}}
         (partial / "summary.json").write_text(
@@ -150,6 +155,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return ReportPaths(version=version, directory=final, report_md=final / "report.md",
+                       report_html=final / "report.html",
                        summary_json=final / "summary.json",
                        csv={k: final / v for k, v in csv.items()},
                        figures={k: final / v for k, v in pngs.items()},
