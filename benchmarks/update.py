@@ -192,14 +192,10 @@ def _measure(corpus: int, new: int, pool, api_url: str) -> dict:
             env = {**os.environ, "PREFECT_API_URL": api_url,
                    "LR_DATABASE_URL": prepared["url"], "LR_REPORT_DIR": str(Path(tmp) / "reports"),
                    "LR_REVIEW_FILE": str(ROOT / "review.toml"),
-                   "LR_PUBMED_BASE_URL": replay.pubmed_base_url,
-                   "LR_CROSSREF_BASE_URL": replay.crossref_base_url,
+                   **replay.environment(),
                    # Pacing left out (the "without the enforced rate-limit waits"),
                    # but PubMed's keyed 10/s, which its client keeps on loopback too.
                    "LR_CROSSREF_RATE": "1000", "LR_NCBI_API_KEY": "bench-key-not-a-secret"}
-            for name in ("openalex", "europepmc"):
-                if hasattr(replay, f"{name}_base_url"):
-                    env[f"LR_{name.upper()}_BASE_URL"] = getattr(replay, f"{name}_base_url")
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             started = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "livingreview.cli", "update",

@@ -92,15 +92,10 @@ def make_project(tmp_path_factory, baseline_store, replay_demo, prefect_api):
             "LR_DATABASE_URL": f"sqlite:///{root / 'store.sqlite'}",
             "LR_REPORT_DIR": str(root / "reports"),
             "LR_REVIEW_FILE": str(ROOT / "review.toml"),
-            "LR_PUBMED_BASE_URL": replay_demo.pubmed_base_url,
-            "LR_CROSSREF_BASE_URL": replay_demo.crossref_base_url,
+            **replay_demo.environment(),  # every source at the replay server, never live
             "LR_CROSSREF_RATE": "50",
             **env,
         }
-        for name in ("OPENALEX", "EUROPEPMC"):
-            base = getattr(replay_demo, f"{name.lower()}_base_url", None)
-            if base:
-                environment[f"LR_{name}_BASE_URL"] = base
         return Project(root=root, env=environment)
 
     return make
