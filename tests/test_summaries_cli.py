@@ -114,3 +114,29 @@ def test_an_uninitialised_store_names_the_fix(tmp_path, monkeypatch):
     result, _ = _report()
     assert result.exit_code == 1
     assert "livingreview init" in result.stderr
+
+
+def test_versions_lists_them_and_diff_says_what_changed(project):
+    url, reports, run, record = project
+    with session_scope(url) as session:
+        include_new(session, record, datetime(2022, 3, 1, tzinfo=timezone.utc))
+    assert _report()[0].exit_code == 0  # version 2: the candidate is now included
+
+    listed = runner.invoke(app, ["versions"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("v1  ") and "172 studies (172 published + 0 new" in lines[0]
+    assert lines[1].startswith("v2  ") and f"run {run}  2022-01-01 to 2022-01-31" in lines[1]
+    assert "173 studies (172 published + 1 new; 1 newly included in this version)" in lines[1]
+
+    changed = runner.invoke(app, ["diff", "1", "2"])
+    assert changed.exit_code == 0, changed.output
+    out = changed.stdout
+    assert "studies in: 1\n" in out and "studies out: 0\n" in out
+    assert f"  record {record}: Peer workers co-producing crisis care\n" in out
+    assert "  included.all: 172 -> 173\n" in out and "  included.new: 0 -> 1\n" in out
+    assert "  prisma.run.included: 0 -> 1\n" in out
+
+    missing = runner.invoke(app, ["diff", "1", "9"])
+    assert missing.exit_code == 1 and "version 9: there is no such version" in missing.output

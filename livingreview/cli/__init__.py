@@ -28,7 +28,7 @@ COMMANDS = {
     "export-included": "screening", "chart": "screening",
     "simulate": "simulate",
     "import": "imports",
-    "report": "report",
+    "report": "report", "versions": "report", "diff": "report",
     "strategy": "search", "recall": "search",
     "backup": "operations", "restore": "operations",
 }

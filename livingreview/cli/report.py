@@ -41,6 +41,52 @@ def report_command(
     typer.echo(str(paths.report_md))
 
 
+def versions_command() -> None:
+    """List the review versions written so far: number, date, run, window, studies."""
+    from livingreview.summaries.history import versions
+
+    settings = Settings.from_env()
+    try:
+        rows = versions(settings.report_dir)
+    except LivingReviewError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    if not rows:
+        typer.echo(f"no report versions in {settings.report_dir} yet", err=True)
+    for row in rows:
+        window = " to ".join(str(d) for d in row["window"] if d) or "no update run"
+        included = row["included"]
+        typer.echo(f"v{row['version']}  {row['generated_at'] or '?'}  run {row['run'] or '-'}  "
+                   f"{window}  {included.get('all', '?')} studies "
+                   f"({included.get('baseline', '?')} published + {included.get('new', '?')} "
+                   f"new; {row['new_included_studies']} newly included in this version)")
+
+
+def diff_command(old: int = typer.Argument(..., min=1, help="The earlier version."),
+                 new: int = typer.Argument(..., min=1, help="The later version.")) -> None:
+    """Say what changed between two review versions: studies in and out, every count that
+    moved."""
+    from livingreview.summaries.history import diff
+
+    settings = Settings.from_env()
+    try:
+        change = diff(settings.report_dir, old, new)
+    except LivingReviewError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"version {old} -> version {new}")
+    for label, key in (("studies in", "studies_in"), ("studies out", "studies_out")):
+        typer.echo(f"{label}: {len(change[key])}")
+        for study in change[key]:
+            typer.echo(f"  record {study['record_id']}: {study.get('title') or '(no title)'}"
+                       + (f" doi:{study['doi']}" if study.get("doi") else ""))
+    typer.echo(f"counts that moved: {len(change['counts'])}")
+    for key, (before, after) in change["counts"].items():
+        typer.echo(f"  {key}: {before} -> {after}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``report`` to the app."""
+    """Add ``report``, ``versions`` and ``diff`` to the app."""
     app.command("report")(report_command)
+    app.command("versions")(versions_command)
+    app.command("diff")(diff_command)
