@@ -289,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="reuse ASReview's runs stored in FILE (JSON; same interpreter, set "
                              "bytes, priors and seed), adding new ones; its seconds are then "
                              "those of the earlier run")
+    parser.add_argument("--save", type=Path, default=None, metavar="FILE",
+                        help="also write the per-seed scores to FILE (JSON), for --merge")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="FILE",
+                        help="run nothing: report the scores saved by runs on parts of the "
+                             "sets (--only ... --save FILE), e.g. run side by side")
     parser.add_argument("--asreview-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.asreview_worker:
@@ -312,11 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = sorted(args.sets.glob("*.csv"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
-    if not paths:
+    if not paths and not args.merge:
         print(f"no CSV files in {args.sets}", file=sys.stderr)
         return 2
     python = find_asreview_python(args.asreview_python)
-    if python is None:
+    if python is None and not args.merge:
         print("ASReview not found: pass --asreview-python, set LR_ASREVIEW_PYTHON or run "
               "`make bench-screening` (it creates .venv-asreview); the choice of learner is "
               "measured against ASReview run in the same run, so there is nothing to report.",
@@ -327,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {name: {} for name in learners}
     seconds = {name: {} for name in [*learners, "asreview"]}
     peer_runs, identical, stops, updates, sizes = {}, {}, [], [], {}
-    for path in paths:
+    for path in [] if args.merge else paths:
         frame = read_labelled_set(path)
         texts = frame_texts(frame)
         labels = frame["label_included"].to_numpy()
@@ -351,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                     # ASReview stops at its last inclusion: compare what it screened.
                     identical[path.stem] += run["order"][:len(asr["order"])] == asr["order"]
                     if run["estimate"] is not None or run["truth"] is not None:
-                        stops.append((path.stem, seed, run["estimate"], run["truth"]))
+                        estimate = run["estimate"]
+                        stops.append((path.stem, seed, estimate and {
+                            "n_screened": estimate.n_screened, "expected": estimate.expected,
+                            "low": estimate.low, "high": estimate.high}, run["truth"]))
         line = " | ".join(f"{name} " + " ".join(
             f"{fmt(mean_scores(runs[name][path.stem])[m])}" for m in MEASURES)
             for name in learners)
@@ -364,11 +372,37 @@ def main(argv: list[str] | None = None) -> int:
                 updates.append((path.stem, seed, update_scenario(frame, texts, labels, seed,
                                                                  options, python, path)))
 
-    names = [p.stem for p in paths]
+    saved = {"seeds": args.seeds, "learners": learners, "sizes": sizes, "runs": runs,
+             "peer_runs": peer_runs, "seconds": seconds, "identical": identical, "stops": stops,
+             "asreview_cache": str(ASREVIEW_CACHE) if ASREVIEW_CACHE else None}
+    if args.merge:
+        parts = [json.loads(f.read_text()) for f in args.merge]
+        if any(p["seeds"] != parts[0]["seeds"] or p["learners"] != parts[0]["learners"]
+               for p in parts):
+            print("--merge: the files were run with different seeds or learners",
+                  file=sys.stderr)
+            return 2
+        args.seeds, learners = parts[0]["seeds"], parts[0]["learners"]
+        saved = {"seeds": args.seeds, "learners": learners, "stops": []}
+        for key in ("sizes", "peer_runs", "identical"):
+            saved[key] = {k: v for p in parts for k, v in p[key].items()}
+        for key in ("runs", "seconds"):
+            saved[key] = {name: {k: v for p in parts for k, v in p[key][name].items()}
+                          for name in parts[0][key]}
+        saved["stops"] = [tuple(stop) for p in parts for stop in p["stops"]]
+        caches = {p.get("asreview_cache", "unrecorded") for p in parts} - {None}
+        ASREVIEW_CACHE = Path(", ".join(sorted(caches))) if caches else None
+        sizes, runs, peer_runs, seconds, identical, stops = (
+            saved[k] for k in ("sizes", "runs", "peer_runs", "seconds", "identical", "stops"))
+    elif args.save:
+        args.save.write_text(json.dumps(saved))
+    names = sorted(sizes)
     means = {name: {s: mean_scores(runs[name][s]) for s in names} for name in learners}
     peer = {s: mean_scores(peer_runs[s]) for s in names}
     source = (f"cached in {ASREVIEW_CACHE}, possibly an earlier run" if ASREVIEW_CACHE
               else "this run")
+    if args.merge:
+        source += f"; merged from {', '.join(map(str, args.merge))}"
     seeds = ", ".join(map(str, args.seeds))
 
     print(f"\n## Leave-one-set-out: the learner chosen on the other sets, scored on the set left "
@@ -421,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         if estimate is None:
             print(f"| {name} | {seed} | | too few decisions to estimate | {truth} |")
         else:
-            print(f"| {name} | {seed} | {estimate.n_screened} | {estimate.expected:.1f} "
-                  f"({estimate.low:.0f}-{estimate.high:.0f}) | {truth} |")
+            print(f"| {name} | {seed} | {estimate['n_screened']} | {estimate['expected']:.1f} "
+                  f"({estimate['low']:.0f}-{estimate['high']:.0f}) | {truth} |")
 
     if updates:
         print(f"\n## Update scenario ({DEFAULT_LEARNER}, seeds "
