@@ -1,9 +1,11 @@
 """Abstract enrichment: a record without an abstract (most of Crossref) is looked up by DOI in
-PubMed (``"<doi>"[aid]``, batched) before the local strategy and the detectors read it.
+PubMed (``"<doi>"[aid]``, batched), Europe PMC (``DOI:"..."``) or OpenAlex (``filter=doi:a|b``),
+in the order of review.toml ``[search] abstract_sources``, before the local strategy and the
+detectors read it.
 
 The borrowed abstract is marked in the record's ``field_sources`` (``{"abstract":
-"pubmed:<PMID>"}``), which is stored with the source hit: field-level provenance. Europe PMC and
-OpenAlex look-ups by DOI join the list of ``LOOKUPS`` once their single-work requests exist.
+"pubmed:<PMID>"}``, ``"europepmc:MED:<id>"``, ``"openalex:W..."``), which is stored with the
+source hit: field-level provenance.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 
 from livingreview.config import Settings
+from livingreview.errors import ConfigError
 from livingreview.records import Record
 from livingreview.sources.client import Archive, SourceClient
 
@@ -46,13 +49,38 @@ def _pubmed_abstracts(http: httpx.Client | SourceClient, settings: Settings, doi
             if record.abstract}
 
 
-LOOKUPS = {"pubmed": _pubmed_abstracts}
+def _openalex_abstracts(http: httpx.Client | SourceClient, settings: Settings, dois: list[str],
+                        archive: Archive) -> dict[str, tuple[str, str]]:
+    """DOI -> (abstract, "openalex:<W id>"); OpenAlex rebuilds it from its inverted index."""
+    from livingreview.sources import openalex
+
+    return {doi: (record.abstract, f"openalex:{record.source_id}")
+            for doi, record in openalex.works_by_doi(http, settings, dois, archive).items()
+            if record.abstract}
+
+
+def _europepmc_abstracts(http: httpx.Client | SourceClient, settings: Settings, dois: list[str],
+                         archive: Archive) -> dict[str, tuple[str, str]]:
+    """DOI -> (abstract, "europepmc:<source>:<id>")."""
+    from livingreview.sources import europepmc
+
+    return {doi: (record.abstract, f"europepmc:{record.source_id}")
+            for doi, record in europepmc.results_by_doi(http, settings, dois, archive).items()
+            if record.abstract}
+
+
+LOOKUPS = {"pubmed": _pubmed_abstracts, "europepmc": _europepmc_abstracts,
+           "openalex": _openalex_abstracts}
 
 
 def enrich_abstracts(http: httpx.Client | SourceClient, settings: Settings,
                      records: list[Record], archive: Archive,
                      sources: tuple[str, ...] = ("pubmed",)) -> dict[str, Any]:
     """Fill in missing abstracts by DOI from ``sources`` (in order); returns counts per source."""
+    unknown = [s for s in sources if s not in LOOKUPS]
+    if unknown:
+        raise ConfigError(f"review.toml [search] abstract_sources: {unknown} cannot be asked for "
+                          f"abstracts. Fix: choose from {sorted(LOOKUPS)}")
     counts: dict[str, Any] = {"without_abstract": 0, "filled": {}}
     waiting = {r.doi: r for r in records if not r.abstract and r.doi}
     counts["without_abstract"] = len(waiting)

@@ -312,3 +312,31 @@ def test_strategy_command_says_what_is_wrong_with_an_unreadable_file(tmp_path, m
                                       str(tmp_path / "kept.csv")])
     assert result.exit_code == 1 and message in result.output
     assert not (tmp_path / "kept.csv").exists()
+
+
+
+def test_a_missing_abstract_is_filled_from_europepmc_then_openalex_with_its_provenance(tmp_path):
+    scenario = build_scenario(tmp_path / "scenario", [
+        "europepmc/search_cancer_core.json", "openalex/works_search_page1_per_page200.json"])
+    records = [Record("crossref", "10.1111/bjhp.12807", title="t", doi="10.1111/bjhp.12807"),
+               Record("crossref", "10.4081/gh.2014.294", title="t", doi="10.4081/gh.2014.294"),
+               Record("crossref", "10.9999/nowhere", title="t", doi="10.9999/nowhere")]
+    archived = []
+    with running_replay_server(scenario) as server, httpx.Client(timeout=10) as http:
+        settings = Settings.from_env(home=tmp_path, europepmc_base_url=server.europepmc_base_url,
+                                     openalex_base_url=server.openalex_base_url,
+                                     contact_email="test@example.org")
+        counts = enrich_abstracts(http, settings, records, archived.append,
+                                  ("europepmc", "openalex"))
+    assert counts == {"without_abstract": 3, "filled": {"europepmc": 1, "openalex": 1},
+                      "still_missing": 1}
+    assert records[0].field_sources == {"abstract": "europepmc:MED:40468710"} and records[0].abstract
+    assert records[1].field_sources == {"abstract": "openalex:W2068311567"}
+    assert records[1].abstract and records[2].abstract is None
+    assert [raw.source for raw in archived] == ["europepmc", "openalex"]
+
+
+def test_an_unknown_abstract_source_is_a_configuration_error():
+    with pytest.raises(Exception, match=r"abstract_sources: \['scopus'\] cannot be asked"):
+        enrich_abstracts(None, None, [Record("crossref", "x", doi="10.1/x")], lambda raw: None,
+                         ("pubmed", "scopus"))

@@ -68,6 +68,34 @@ def parse_or_fail(parse, raw: RawResponse, request: httpx.Request, what: str):
             request=request, response=response) from exc
 
 
+def doi_batch(source: str, dois: list[str], limit: int) -> list[str]:
+    """``dois`` normalised for one look-up request of at most ``limit``; a bad batch is a
+    configuration error naming the source."""
+    from livingreview.records import normalise_doi
+
+    keys = [normalise_doi(d) for d in dois]
+    if not keys or len(keys) > limit or None in keys:
+        raise ConfigError(f"{source}: a DOI look-up takes 1..{limit} valid DOIs, got "
+                          f"{len(keys)} ({dois[:3]}...). Fix: pass normalised DOIs in batches")
+    return keys
+
+
+def records_by_doi(sender: SourceClient, archive: Archive, dois: list[str], batch: int,
+                   build: Callable[[list[str]], httpx.Request],
+                   parse: Callable[..., list[Record]], what: str) -> list[Record]:
+    """The records a source gives for ``dois``, asked ``batch`` DOIs a request (each response
+    archived before it is parsed); a DOI the source does not know is simply not among them."""
+    from livingreview.records import normalise_doi
+
+    wanted = sorted({d for d in (normalise_doi(x) for x in dois) if d})
+    found: list[Record] = []
+    for first in range(0, len(wanted), batch):
+        request = build(wanted[first:first + batch])
+        raw = sender.send(request, archive)
+        found += parse_or_fail(parse, raw, redact_request(request, sender.secrets), what)
+    return found
+
+
 class CountingArchive:
     """Hands every response on to the flow's archive and counts them for the summary."""
 

@@ -42,6 +42,8 @@ from livingreview.harvest.fetching import (
     check_window,
     clean_query,
     parse_or_fail,
+    doi_batch,
+    records_by_doi,
     source_client,
 )
 from livingreview.sources.markup import markup_to_text
@@ -397,10 +399,7 @@ DOI_BATCH = 50  # DOIs per /works request (the same filter given twice is ORed)
 def build_dois_request(settings: Settings, dois: list[str], *,
                        select: tuple[str, ...] | list[str] = DEFAULT_SELECT) -> httpx.Request:
     """GET ``{base}/works?filter=doi:...,doi:...`` for up to ``DOI_BATCH`` DOIs at once."""
-    keys = [normalise_doi(d) for d in dois]
-    if not keys or len(keys) > DOI_BATCH or None in keys:
-        raise ConfigError(f"crossref: a DOI look-up takes 1..{DOI_BATCH} valid DOIs, got "
-                          f"{len(keys)} ({dois[:3]}...). Fix: pass normalised DOIs in batches")
+    keys = doi_batch(SOURCE, dois, DOI_BATCH)
     validate_select(select)
     params = [("filter", ",".join(f"doi:{doi}" for doi in keys)), ("rows", str(len(keys))),
               ("select", ",".join(select)), ("mailto", settings.contact_email)]
@@ -413,12 +412,7 @@ def works_by_doi(client: httpx.Client | SourceClient, settings: Settings, dois: 
     """The Crossref works of ``dois`` (normalised DOI -> Record); a DOI Crossref does not know
     is simply absent from the answer."""
     sender = source_client(client, SOURCE, settings.crossref_rate or LIST_RATE, settings, retry)
-    wanted = sorted({d for d in (normalise_doi(x) for x in dois) if d})
-    found: dict[str, Record] = {}
-    for first in range(0, len(wanted), DOI_BATCH):
-        request = build_dois_request(settings, wanted[first:first + DOI_BATCH])
-        raw = sender.send(request, archive)
-        _, records = parse_or_fail(_page, raw, redact_request(request, sender.secrets),
-                                   "works page")
-        found.update({r.doi: r for r in records if r.doi})
-    return found
+    records = records_by_doi(sender, archive, dois, DOI_BATCH,
+                             lambda batch: build_dois_request(settings, batch),
+                             lambda body, origin: _page(body, origin)[1], "works page")
+    return {r.doi: r for r in records if r.doi}

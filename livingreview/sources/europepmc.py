@@ -26,6 +26,8 @@ from livingreview.harvest.fetching import (
     clean_query,
     page_with_cursor,
     parse_or_fail,
+    doi_batch,
+    records_by_doi,
     source_client,
 )
 from livingreview.sources.markup import markup_to_text
@@ -177,3 +179,30 @@ def count(client: httpx.Client | SourceClient, settings: Settings, query: str, s
     raw = sender.send(request, archive)
     data = parse_or_fail(_document, raw, redact_request(request, sender.secrets), "count")
     return int(data.get("hitCount") or 0)
+
+
+DOI_BATCH = 50  # DOI:"..." terms ORed in one query
+
+
+def build_dois_request(settings: Settings, dois: list[str]) -> httpx.Request:
+    """GET ``{base}/search?query=DOI:"a" OR DOI:"b"...&resultType=core`` for up to ``DOI_BATCH``
+    DOIs (a DOI can have several results, e.g. a preprint and the article: the page is larger)."""
+    keys = doi_batch(SOURCE, dois, DOI_BATCH)
+    params = [("query", " OR ".join(f'DOI:"{doi}"' for doi in keys)), ("resultType", "core"),
+              ("format", "json"), ("pageSize", str(min(PAGE_SIZE, 4 * len(keys)))),
+              ("email", settings.contact_email)]
+    return make_request("GET", f"{settings.europepmc_base_url.rstrip('/')}/search", params=params,
+                        contact_email=settings.contact_email, timeout=settings.http_timeout)
+
+
+def results_by_doi(client: httpx.Client | SourceClient, settings: Settings, dois: list[str],
+                   archive: Archive, *, retry: RetryPolicy | None = None) -> dict[str, Record]:
+    """Europe PMC's records of ``dois`` (normalised DOI -> Record, one with an abstract first)."""
+    found: dict[str, Record] = {}
+    for record in records_by_doi(source_client(client, SOURCE, RATE, settings, retry), archive,
+                                 dois, DOI_BATCH, lambda batch: build_dois_request(settings, batch),
+                                 parse_search, "search page"):
+        if record.doi and (record.doi not in found or
+                           (record.abstract and not found[record.doi].abstract)):
+            found[record.doi] = record
+    return found

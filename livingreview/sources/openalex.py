@@ -32,6 +32,8 @@ from livingreview.harvest.fetching import (
     check_window,
     clean_query,
     page_with_cursor,
+    doi_batch,
+    records_by_doi,
     source_client,
 )
 from livingreview.sources.markup import markup_to_text
@@ -239,3 +241,27 @@ def harvest(client: httpx.Client | SourceClient, settings: Settings, query: str,
     if "stopped" in stats:
         log.warning("openalex: stopped before the window was complete: %s", stats["stopped"])
     return HarvestResult(source=SOURCE, records=records, summary=summary, responses=archive.count)
+
+
+DOI_BATCH = 50  # DOIs ORed in one doi: filter (a|b|c)
+
+
+def build_dois_request(settings: Settings, dois: list[str]) -> httpx.Request:
+    """GET ``{base}/works?filter=doi:a|b|c&per-page=n`` for up to ``DOI_BATCH`` DOIs."""
+    keys = doi_batch(SOURCE, dois, DOI_BATCH)
+    params = [("filter", "doi:" + "|".join(keys)), ("per-page", str(len(keys))),
+              ("mailto", settings.contact_email)]
+    return make_request("GET", f"{settings.openalex_base_url.rstrip('/')}/works", params=params,
+                        contact_email=settings.contact_email, timeout=settings.http_timeout)
+
+
+def works_by_doi(client: httpx.Client | SourceClient, settings: Settings, dois: list[str],
+                 archive: Archive, *, retry: RetryPolicy | None = None) -> dict[str, Record]:
+    """The OpenAlex works of ``dois`` (normalised DOI -> Record); unknown DOIs are absent."""
+    found: dict[str, Record] = {}
+    for record in records_by_doi(source_client(client, SOURCE, RATE, settings, retry), archive,
+                                 dois, DOI_BATCH, lambda batch: build_dois_request(settings, batch),
+                                 parse_works, "works page"):
+        if record.doi and record.doi not in found:
+            found[record.doi] = record
+    return found
