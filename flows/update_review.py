@@ -20,7 +20,7 @@ from livingreview.alerts import failure_notification, send
 from livingreview.config import Settings, load_review, protect_logs, scrub
 from livingreview.errors import ValidationFailed
 from livingreview.harvest.queries import query_version
-from tasks.alerts import alert_maintainers
+from tasks.alerts import alert_maintainers, raise_co_creation_alerts
 from tasks.harvest import fetch_source
 from tasks.intake import dedupe_records, queue_new_candidates, rank_candidates
 from tasks.recall import measure_search_recall
@@ -84,6 +84,7 @@ def update_review(since: date | None = None, until: date | None = None,
         counts["ranking"] = rank_candidates(settings)
         save_run_counts(settings, run_id, counts)
         counts["validation"] = validate_data(settings, run_id)
+        raise_co_creation_alerts(settings, review, run_id)
         report = summarise_review(settings, review, run_id)
         counts["alerts"] = alert_maintainers(settings, review, run_id, report)
     except ValidationFailed as exc:

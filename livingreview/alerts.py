@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import apprise
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livingreview.cocreation.decisions import detector_for, raise_alerts
 from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings, scrub
+from livingreview.store.models import CoCreationAlert, StoredRecord
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +36,30 @@ class DeliveryReport:
 
 def new_co_creation_candidates(session: Session, run_id: int,
                                 config: DetectorConfig) -> list[dict[str, Any]]:
-    """Raise an alert for every new candidate of the run the co-creation detector flags."""
-    detector = detector_for(session, config)
-    return [{"alert_id": alert.id, "record_id": record.id, "title": record.title,
-             "year": record.year, "doi": record.doi, "pmid": record.pmid, "score": flag.score,
-             "mode": flag.mode, "evidence": [e.passage for e in flag.evidence
-                                             if e.strength == "actor"][:2]
-             or [e.passage for e in flag.evidence][:1]}
-            for alert, record, flag in raise_alerts(session, run_id, detector)]
+    """Raise an alert for every new candidate of the run the co-creation detector flags; the
+    alerts raised now (a record is alerted once)."""
+    raised = {alert.id for alert, _, _ in raise_alerts(session, run_id, detector_for(session, config))}
+    return [item for item in alerts_of_run(session, run_id) if item["alert_id"] in raised]
+
+
+def alerts_of_run(session: Session, run_id: int | None) -> list[dict[str, Any]]:
+    """Every co-creation alert a run raised, with up to two passages that carry it (peers as
+    the agents first)."""
+    if run_id is None:
+        return []
+    found = []
+    for alert, record in session.execute(
+            select(CoCreationAlert, StoredRecord)
+            .join(StoredRecord, StoredRecord.id == CoCreationAlert.record_id)
+            .where(CoCreationAlert.run_id == run_id).order_by(CoCreationAlert.id)):
+        evidence = list(alert.evidence or [])
+        found.append({"alert_id": alert.id, "record_id": record.id, "title": record.title,
+                      "year": record.year, "doi": record.doi, "pmid": record.pmid,
+                      "score": alert.score, "mode": alert.mode,
+                      "evidence": [e["passage"] for e in evidence
+                                   if e.get("strength") == "actor"][:2]
+                      or [e["passage"] for e in evidence][:1]})
+    return found
 
 
 def co_creation_notification(review_title: str, version: int | None,

@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from livingreview.alerts import (
+    alerts_of_run,
     co_creation_notification,
     new_co_creation_candidates,
     search_change_notification,
@@ -17,6 +18,13 @@ from livingreview.alerts import (
 from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings
 from livingreview.store.database import session_scope
+
+
+@task(cache_policy=NO_CACHE)
+def raise_co_creation_alerts(settings: Settings, review: dict[str, Any], run_id: int) -> int:
+    """Flag the run's new candidates before the report is written, so that it lists them."""
+    with session_scope(settings.database_url) as session:
+        return len(new_co_creation_candidates(session, run_id, DetectorConfig.from_review(review)))
 
 
 @task(cache_policy=NO_CACHE)
@@ -34,7 +42,9 @@ def alert_maintainers(settings: Settings, review: dict[str, Any], run_id: int,
         logger.warning("PubMed's query translation changed since version %s",
                        search_log.get("compared_with_version"))
     with session_scope(settings.database_url) as session:
-        found = new_co_creation_candidates(session, run_id, DetectorConfig.from_review(review))
+        # Raised before the report was written (raise_co_creation_alerts); told about now.
+        new_co_creation_candidates(session, run_id, DetectorConfig.from_review(review))
+        found = alerts_of_run(session, run_id)
     if not found:
         logger.info("no new co-creation candidates")
         return {"co_creation": 0, "notified": 0}

@@ -14,6 +14,7 @@ from livingreview.harvest.windows import Window, enabled_sources, plan_windows
 from livingreview.store import locks
 from livingreview.store.database import require_schema, session_scope
 from livingreview.store.models import UpdateRun
+from livingreview.summaries.versions import new_version
 from livingreview.store.runs import advance_watermarks, finish_run, record_counts, start_run
 
 
@@ -32,6 +33,9 @@ def open_run(settings: Settings, review: dict[str, Any], since: date | None, unt
         with session_scope(settings.database_url) as session:
             windows = plan_windows(session, review, enabled_sources(review, sources),
                                    since=since, until=until)
+            # Before anything is harvested: a report folder this run could not write into
+            # without putting its version beside or over another store's.
+            new_version(session, settings.report_dir)
             run = session.get(UpdateRun, run_id)
             run.window_start = min(w.start for w in windows)
             run.window_end = max(w.end for w in windows)

@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from livingreview.cocreation.detector import DetectorConfig
 from livingreview.config import Settings
 from livingreview.store.database import session_scope
-from livingreview.store.runs import next_report_version
 from livingreview.summaries.report import write_report
+from livingreview.summaries.versions import new_version
 
 
 def _link_page(page, version: int) -> None:
@@ -25,12 +25,13 @@ def _link_page(page, version: int) -> None:
 @task(cache_policy=NO_CACHE)
 def summarise_review(settings: Settings, review: dict[str, Any], run_id: int) -> dict[str, Any]:
     with session_scope(settings.database_url) as session:
-        version = next_report_version(session)
+        version = new_version(session, settings.report_dir)
         report = write_report(session, settings.report_dir, version, run_id,
                               search_note=review["review"].get("narrower_search_note"),
-                              detector=DetectorConfig.from_review(review))
+                              detector=DetectorConfig.from_review(review), demo=settings.demo)
+    label = "DEMO DATA: living review" if settings.demo else "Living review"
     create_markdown_artifact(markdown=report.markdown, key="review-report",
-                             description=f"Living review, version {version}")
+                             description=f"{label}, version {version}")
     _link_page(report.report_html, version)
     for name, rows in report.tables.items():
         create_table_artifact(table=rows, key=f"table-{name}".replace("_", "-"),

@@ -308,3 +308,26 @@ def test_the_html_report_is_one_page_with_its_figures_and_escapes_what_came_from
                     f"holds {report.summary['included']['all']} studies: "
                     f"{report.summary['included']['baseline']} from the published review and 1 "
                     "added since.")
+
+
+def test_a_new_version_never_lands_beside_or_over_another_stores(corpus, tmp_path, store_url):
+    from livingreview.errors import ConfigError
+    from livingreview.summaries.versions import new_version
+
+    out = tmp_path / "reports"
+    with session_scope(corpus) as session:
+        failed = add_run(session, start=date(2022, 1, 1), end=date(2022, 1, 31), status="failed")
+    # The run wrote its report, then failed (an alert could not be sent): its v0001 is its own,
+    # replaced when the run is repeated; no other store wrote it.
+    with session_scope(corpus) as session:
+        write_report(session, out, 1, failed)
+        assert new_version(session, out) == 1
+    # Another store (its own run ids, started at other times) must not write next to it.
+    with session_scope(store_url) as session:
+        add_run(session, start=date(2022, 1, 1), end=date(2022, 1, 31), status="failed")
+    with session_scope(store_url) as session, \
+            pytest.raises(ConfigError, match=r"holds version\(s\) v0001 that this store did not "
+                                             r"write \(its next version is v0001\)"):
+        new_version(session, out)
+    with session_scope(store_url) as session:
+        assert new_version(session, tmp_path / "no-reports-yet") == 1
