@@ -24,7 +24,7 @@ run: setup  ## initialise the corpus and run one monthly update against the live
 	$(BIN)/livingreview init
 	$(BIN)/livingreview update
 
-demo: setup  ## the same update, offline, against the bundled replay server
+demo: setup  ## two monthly updates of the demo store, offline (old demo store kept in data/demo-backups)
 	$(BIN)/livingreview demo
 
 # Half of the store, flow and screening tests run on PostgreSQL too: its server comes from Debian.

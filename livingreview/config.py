@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from livingreview.demo_store import DEMO_PROFILE
 from livingreview.errors import ConfigError
 
 
@@ -69,6 +70,11 @@ class Settings:
     # An update lock whose holder runs on another machine and has not beaten for this long is
     # presumed dead (on this machine a dead holder is recognised at once).
     lock_stale_minutes: float = 120.0
+    profile: str | None = None  # "demo": the demo store (livingreview --demo); reports say so
+
+    @property
+    def demo(self) -> bool:
+        return self.profile == DEMO_PROFILE
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -92,8 +98,12 @@ class Settings:
             crossref_rate=float(_env("CROSSREF_RATE", str(cls.crossref_rate))),
             expectations_dir=Path(_env("EXPECTATIONS_DIR")) if _env("EXPECTATIONS_DIR") else None,
             lock_stale_minutes=float(_env("LOCK_STALE_MINUTES", str(cls.lock_stale_minutes))),
+            profile=_env("PROFILE"),
         )
         values.update(overrides)
+        if values["profile"] not in (None, DEMO_PROFILE):
+            raise ConfigError(f"LR_PROFILE={values['profile']!r} is not a profile. Fix: unset it, "
+                              f"or use {DEMO_PROFILE!r} (what `livingreview --demo` sets)")
         if "dedup_index" not in overrides:
             values["dedup_index"] = Path(_env("DEDUP_INDEX") or _index_beside(
                 values["database_url"], data_dir))

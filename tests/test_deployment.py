@@ -101,7 +101,7 @@ def test_monthly_deployment_registers_and_runs_through_a_worker(prefect_server, 
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    with running_replay_server(scenario="demo") as replay:
+    with running_replay_server(scenario="recordings") as replay:
         run_env = {**env, **replay.environment()}
         subprocess.run([sys.executable, "-m", "livingreview.cli", "init"], env=run_env, cwd=ROOT,
                        check=True, capture_output=True)

@@ -42,7 +42,7 @@ def _day(stamp: str) -> date:
 
 @pytest.fixture(scope="module")
 def server():
-    with running_replay_server("demo") as running:
+    with running_replay_server("recordings") as running:
         yield running
 
 
@@ -85,7 +85,7 @@ def test_cursor_paging_returns_every_matching_work_exactly_once(client, rows):
 
 
 def test_pages_mode_gives_each_page_its_own_replayable_token():
-    with running_replay_server("demo", cursor_mode="pages") as server, \
+    with running_replay_server("recordings", cursor_mode="pages") as server, \
             httpx.Client(base_url=server.crossref_base_url) as client:
         first = client.get("/works", params={"rows": 5, "cursor": "*"}).json()["message"]
         second = client.get("/works", params={"rows": 5, "cursor": first["next-cursor"]}).json()["message"]
@@ -168,7 +168,7 @@ def test_unknown_and_expired_cursors_get_the_recorded_404(server, client):
 
 
 def test_a_cursor_idle_longer_than_its_ttl_expires():
-    with running_replay_server("demo", cursor_ttl=1.0) as server, \
+    with running_replay_server("recordings", cursor_ttl=1.0) as server, \
             httpx.Client(base_url=server.crossref_base_url) as client:
         token = client.get("/works", params={"rows": 2, "cursor": "*"}).json()["message"]["next-cursor"]
         assert client.get("/works", params={"rows": 2, "cursor": token}).status_code == 200

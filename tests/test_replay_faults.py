@@ -24,7 +24,7 @@ SEARCH = {"db": "pubmed", "term": "peer support", "usehistory": "y", "retmode": 
 
 @pytest.fixture(scope="module")
 def server():
-    with running_replay_server("demo") as running:
+    with running_replay_server("recordings") as running:
         yield running
 
 
@@ -130,7 +130,7 @@ def test_the_control_api_sets_faults_and_reports_requests_over_http(server, clie
 
 
 def test_faults_given_at_start_apply_from_the_first_request():
-    with running_replay_server("demo", faults=[{"kind": "gateway_timeout", "path": "/works", "times": 1}]) as server:
+    with running_replay_server("recordings", faults=[{"kind": "gateway_timeout", "path": "/works", "times": 1}]) as server:
         assert httpx.get(server.base_url + "/works").status_code == 504
         assert httpx.get(server.base_url + "/works").status_code == 200
 
@@ -162,7 +162,7 @@ def test_the_limiter_counts_arrivals_over_a_sliding_second_and_requests_in_fligh
 def test_enforced_limits_refuse_entrez_requests_over_three_a_second_without_a_key():
     import concurrent.futures
 
-    with running_replay_server("demo", enforce_rate_limits=True) as server, \
+    with running_replay_server("recordings", enforce_rate_limits=True) as server, \
             httpx.Client(base_url=server.pubmed_base_url) as client:
         def search(params: dict) -> int:
             return client.get("/esearch.fcgi", params={"db": "pubmed", "term": "x", **params}).status_code
@@ -184,7 +184,7 @@ def test_enforced_limits_refuse_a_second_concurrent_public_single_work_request()
 
     # Public pool, single works: 5 a second but 1 at a time, so two at once breaks only concurrency.
     url = "/works/10.1371/journal.pone.0033693"
-    with running_replay_server("demo", enforce_rate_limits=True, latency=0.5) as server:
+    with running_replay_server("recordings", enforce_rate_limits=True, latency=0.5) as server:
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             statuses = sorted(pool.map(lambda _: httpx.get(server.base_url + url).status_code, range(2)))
         assert statuses == [200, 429]
@@ -206,7 +206,7 @@ def _port_open(port: int) -> bool:
 
 
 def test_the_server_binds_a_free_loopback_port_and_shuts_down_cleanly():
-    server = ReplayServer("demo")
+    server = ReplayServer("recordings")
     with server:
         port = int(server.base_url.rsplit(":", 1)[1])
         assert server.base_url.startswith("http://127.0.0.1:") and port > 0
@@ -223,7 +223,7 @@ def test_the_server_binds_a_free_loopback_port_and_shuts_down_cleanly():
 
 
 def test_two_servers_run_side_by_side_with_separate_state():
-    with running_replay_server("demo") as one, running_replay_server("demo") as two:
+    with running_replay_server("recordings") as one, running_replay_server("recordings") as two:
         assert one.base_url != two.base_url
         httpx.get(one.base_url + "/works")
         assert one.request_counts() == {"/works": 1} and two.request_counts() == {}
@@ -232,7 +232,7 @@ def test_two_servers_run_side_by_side_with_separate_state():
 def test_the_module_entry_point_prints_its_base_url_and_stops_on_sigterm(tmp_path):
     ready = tmp_path / "url"
     process = subprocess.Popen(
-        [sys.executable, "-m", "livingreview.replay", "--port", "0", "--scenario", "demo", "--ready-file", str(ready)],
+        [sys.executable, "-m", "livingreview.replay", "--port", "0", "--scenario", "recordings", "--ready-file", str(ready)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -24,7 +24,7 @@ SEARCH = "machine learning AND public health"
 
 @pytest.fixture(scope="module")
 def server():
-    with running_replay_server("demo") as running:
+    with running_replay_server("recordings") as running:
         yield running
 
 
@@ -56,7 +56,7 @@ def test_openalex_cursor_paging_returns_every_work_of_the_created_window_once(se
 
 
 def test_openalex_answers_carry_the_cost_headers_and_a_budget_can_be_enforced(client):
-    with running_replay_server("demo", openalex_budget=True) as alex:
+    with running_replay_server("recordings", openalex_budget=True) as alex:
         base = alex.openalex_base_url
         first = client.get(f"{base}/works", params={"search": SEARCH, "api_key": "k"})
         assert first.status_code == 200
@@ -178,7 +178,7 @@ def test_the_same_faults_apply_to_openalex_and_europepmc(server, client, path_of
 
 
 def test_europepmc_limits_are_ten_a_second_and_counted_even_when_not_enforced(client):
-    with running_replay_server("demo", enforce_rate_limits=True) as strict:
+    with running_replay_server("recordings", enforce_rate_limits=True) as strict:
         url = f"{strict.europepmc_base_url}/search"
         statuses = [client.get(url, params={"query": "cancer", "format": "json"}).status_code
                     for _ in range(11)]

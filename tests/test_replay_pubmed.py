@@ -46,7 +46,7 @@ RECORDED = _recorded_articles()
 
 @pytest.fixture(scope="module")
 def server():
-    with running_replay_server("demo") as running:
+    with running_replay_server("recordings") as running:
         yield running
 
 

@@ -34,7 +34,7 @@ FAKE_OPENALEX_KEY = "fake-openalex-key-abcdef0123"
 
 @pytest.fixture
 def replay():
-    with running_replay_server(scenario="demo") as server:
+    with running_replay_server(scenario="recordings") as server:
         yield server
 
 

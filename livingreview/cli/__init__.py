@@ -53,9 +53,21 @@ def build_app(command: str | None = None) -> typer.Typer:
     def _root(
         version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                      help="Print livingreview's version and exit."),
+        demo: bool = typer.Option(
+            False, "--demo",
+            help="Work on the demo store that `make demo` fills (data/demo, reports/demo) "
+                 "instead of the living review's, e.g. `livingreview --demo screen --reviewer "
+                 "NAME`."),
     ) -> None:
         # A callback keeps the command name required when only one module is loaded.
         """Keep a published literature review current."""
+        if demo:
+            import os
+
+            from livingreview.config import Settings
+            from livingreview.demo_store import demo_environment
+
+            os.environ.update(demo_environment(Settings.from_env().home))
 
     for name in ((COMMANDS[command],) if command in COMMANDS else MODULES):
         importlib.import_module(f"livingreview.cli.{name}").register(app)

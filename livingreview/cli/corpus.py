@@ -210,32 +210,70 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        data_dir: Path = typer.Option(Path("data/demo"), help="Where the demo's store and archive go"),
-        report_dir: Path = typer.Option(Path("reports/demo"), help="Where the demo's reports go"),
-        fresh: bool = typer.Option(True, help="Start from an empty demo store"),
+        fresh: bool = typer.Option(
+            True, "--fresh/--keep",
+            help="--fresh (the default) starts from an empty demo store, first moving the old "
+                 "one and its reports to data/demo-backups/; --keep runs the scenario's updates "
+                 "the demo store has not run yet"),
     ) -> None:
-        """The monthly update, offline, against the bundled replay server of recorded responses."""
-        from livingreview.replay.server import running_replay_server
+        """The monthly update, offline: two months of real peer-worker records from the bundled
+        replay server, into the demo store (work on it with `livingreview --demo ...`)."""
+        try:
+            run_demo(fresh)
+        except LivingReviewError as exc:
+            _fail(str(exc))
 
-        data_dir = data_dir.resolve()
-        store = data_dir / "livingreview.sqlite"
-        if fresh:
-            for path in data_dir.glob("livingreview.sqlite*"):
-                path.unlink()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with running_replay_server(scenario="demo") as replay:
-            os.environ.update({
-                "LR_DATABASE_URL": f"sqlite:///{store}",
-                "LR_REPORT_DIR": str(report_dir.resolve()),
-                **replay.environment(),
-            })
-            settings = Settings.from_env()
-            console.print(f"Replay server of recorded API responses at {replay.base_url}")
-            try:
-                init_store(settings)
-                run_update(settings, None, None, None, check=True)
-            except LivingReviewError as exc:
-                _fail(str(exc))
+
+def run_demo(fresh: bool) -> list[dict]:
+    """Run the demo scenario's monthly updates on the demo store; the runs' results."""
+    from sqlalchemy import func, select
+
+    from livingreview.demo_store import back_up_demo_store, demo_environment
+    from livingreview.replay.scenario import DEMO, scenario_runs
+    from livingreview.replay.server import running_replay_server
+    from livingreview.store.database import release_engine, session_scope
+    from livingreview.store.models import Watermark
+
+    home = Settings.from_env().home
+    if fresh:
+        # A connection left open would keep writing to the moved file, not to the new store.
+        release_engine(demo_environment(home)["LR_DATABASE_URL"])
+        kept = back_up_demo_store(home)
+        if kept is not None:
+            console.print(f"The previous demo store and its reports were moved to {kept} "
+                          "(nothing deleted).")
+    os.environ.update(demo_environment(home))
+    Path(os.environ["LR_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    with running_replay_server(scenario=DEMO) as replay:
+        os.environ.update(replay.environment())
+        # Crossref's polite-pool pace (3 list requests/s) is for the public API; on loopback it
+        # would only make the demo wait.
+        os.environ.setdefault("LR_CROSSREF_RATE", "50")
+        settings = Settings.from_env()
+        console.print(f"Demo store: {settings.database_url.split('///', 1)[-1]}; replay server "
+                      f"of real recorded peer-worker records at {replay.base_url}")
+        init_store(settings)
+        with session_scope(settings.database_url) as session:
+            done = session.scalar(select(func.max(Watermark.harvested_until)))
+        runs = [until for until in scenario_runs(DEMO) if done is None or until > done]
+        if not runs:
+            console.print("The demo store has run every update of the demo scenario already. "
+                          "Run `livingreview demo` (without --keep) to start it afresh.")
+            return []
+        results = []
+        for number, until in enumerate(runs, start=1):
+            console.rule(f"Demo update {number} of {len(runs)}: records created up to {until}")
+            results.append(run_update(settings, None, until, None, check=True))
+    console.print(DEMO_NEXT_STEPS.format(report=Path(results[-1]["report_directory"]) / "report.md"))
+    return results
+
+
+DEMO_NEXT_STEPS = (
+    "\nDemo report: {report}\n"
+    "Screen the demo's candidates (decisions go to the demo store only):\n"
+    "  livingreview --demo queue\n"
+    "  livingreview --demo screen --reviewer YOUR-NAME"
+)
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -26,7 +26,7 @@ cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @cli.command()
 def serve(
     port: int = typer.Option(0, help="Port on 127.0.0.1; 0 picks a free one."),
-    scenario: str = typer.Option(DEMO, help="'demo' or a scenario directory."),
+    scenario: str = typer.Option(DEMO, help="'demo' (the review's field), 'recordings' (every recorded fixture) or a scenario directory."),
     fault: list[str] = typer.Option([], help='A fault as JSON, e.g. \'{"kind": "rate_limited", "path": "/works"}\'.'),
     enforce_rate_limits: bool = typer.Option(False, help="Refuse requests over the APIs' published limits."),
     latency: float = typer.Option(0.0, help="Seconds added to every answer."),

@@ -3,9 +3,15 @@
 A scenario is a directory of recorded responses. Every EFetch ``PubmedArticleSet`` file in it
 (any depth) adds its articles to the PubMed corpus; every Crossref ``work-list`` or ``work`` answer
 adds its work items to the Crossref corpus. Other recordings in the directory (error bodies,
-ESearch answers) are ignored, so the package's whole ``recordings/`` folder is itself a scenario:
-the default one, ``demo``. Tests build their own with :func:`build_scenario` from a list of
-recording names, so that what a test's server knows is written in the test.
+ESearch answers) are ignored. Two scenarios have names:
+
+* ``demo`` (``replay/demo/``, the default): the review's own field, peer-worker studies published
+  after the review's cut-off, over the two monthly windows its ``scenario.toml`` names; what
+  ``make demo`` runs (provenance in ``replay/demo/PROVENANCE.md``);
+* ``recordings`` (``replay/recordings/``): every recorded fixture, parser edge cases included.
+
+Tests build their own with :func:`build_scenario` from a list of recording names, so that what a
+test's server knows is written in the test.
 
 What makes an article or work fall into a harvest window is its creation date:
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,6 +48,9 @@ from livingreview.errors import ConfigError, InputError
 from livingreview.replay.bodies import RECORDINGS_DIR
 
 DEMO = "demo"
+RECORDINGS = "recordings"
+DEMO_DIR = Path(__file__).with_name("demo")
+NAMED = {DEMO: DEMO_DIR, RECORDINGS: RECORDINGS_DIR}
 
 # One article element, exactly as recorded. The articles in a PubmedArticleSet never nest, so a
 # non-greedy match from the start tag to its own end tag is the element's bytes.
@@ -192,16 +202,35 @@ def _count(values: Iterable[str]) -> dict[str, int]:
 
 
 def scenario_directory(scenario: str | Path) -> Path:
-    """Where a scenario's recordings are: ``"demo"`` is the package's recordings folder."""
-    if isinstance(scenario, str) and scenario == DEMO:
-        return RECORDINGS_DIR
+    """Where a scenario's recordings are: a named scenario's folder, or the directory itself."""
+    if isinstance(scenario, str) and scenario in NAMED:
+        return NAMED[scenario]
     directory = Path(scenario)
     if not directory.is_dir():
         raise ConfigError(
-            f"replay scenario {str(scenario)!r} is neither {DEMO!r} nor a directory. "
-            f"Fix: pass {DEMO!r}, or a directory made with build_scenario(directory, files)"
+            f"replay scenario {str(scenario)!r} is neither one of {sorted(NAMED)} nor a directory. "
+            f"Fix: pass {DEMO!r} or {RECORDINGS!r}, or a directory made with "
+            "build_scenario(directory, files)"
         )
     return directory
+
+
+def scenario_runs(scenario: str | Path = DEMO) -> list[date]:
+    """The ``until`` day of each monthly update a scenario is meant to be run with, in order
+    (``scenario.toml``: ``runs = [2024-03-31, 2024-04-30]``); empty when it names none."""
+    path = scenario_directory(scenario) / "scenario.toml"
+    if not path.is_file():
+        return []
+    try:
+        runs = tomllib.loads(path.read_text(encoding="utf-8")).get("runs", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), "scenario.toml", f"not valid TOML ({exc})",
+                         "write runs = [YYYY-MM-DD, ...]") from exc
+    if not isinstance(runs, list) or not all(isinstance(day, date) for day in runs) \
+            or runs != sorted(runs):
+        raise InputError(str(path), "runs", f"{runs!r} is not a list of dates in order",
+                         "write runs = [2024-03-31, 2024-04-30] (TOML dates, oldest first)")
+    return list(runs)
 
 
 def load_scenario(scenario: str | Path | Scenario = DEMO) -> Scenario:
@@ -233,7 +262,8 @@ def load_scenario(scenario: str | Path | Scenario = DEMO) -> Scenario:
                     europepmc[result.key] = _with_lite(result, known_result.item)
                 elif known_result.core and not result.core and known_result.lite_item is None:
                     europepmc[result.key] = _with_lite(known_result, result.item)
-    name = DEMO if directory == RECORDINGS_DIR else directory.name
+    names = {folder.resolve(): name for name, folder in NAMED.items()}
+    name = names.get(directory.resolve(), directory.name)
     return Scenario(
         name=name,
         directory=directory,

@@ -36,6 +36,13 @@ def engine_for(url: str) -> Engine:
     return _ENGINES[url]
 
 
+def release_engine(url: str) -> None:
+    """Close this process's connections to a store, e.g. before its files are moved away."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets screeners read while a run writes; busy_timeout makes concurrent writers queue
     # instead of failing with "database is locked".

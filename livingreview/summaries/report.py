@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from livingreview.alerts import alerts_of_run
 from livingreview.cocreation.decisions import detector_status, status_sentence
 from livingreview.cocreation.detector import DetectorConfig
 from livingreview.errors import InputError
@@ -66,7 +67,8 @@ def version_dir(out_root: Path, version: int) -> Path:
 def write_report(session: Session, out_root: Path, version: int, run_id: int | None = None,
                  previous_dir: Path | None = None, *, search_note: str | None = None,
                  published: dict[str, Any] | None = None, note: str | None = None,
-                 detector: DetectorConfig | None = None) -> ReportPaths:
+                 detector: DetectorConfig | None = None,
+                 demo: bool = False) -> ReportPaths:
     """Recompute everything and write version ``version`` of the report under ``out_root``.
 
     ``previous_dir`` is the folder of the version to compare with; by default the folder of
@@ -74,6 +76,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
     standard sentence on the narrower living search (review.toml ``narrower_search_note``).
     ``note`` is said after what the version is (e.g. that it was rewritten between runs).
     ``detector`` is review.toml's co-creation detector configuration (default: its defaults).
+    ``demo`` marks a report of the demo store (`make demo`): its title and first line say so.
     """
     if version < 1:
         raise InputError("write_report", "version", f"version {version} is not positive",
@@ -96,6 +99,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
     summary = {
         "schema_version": SCHEMA_VERSION,
         "version": version,
+        "demo": demo,
         "generated_at": generated.isoformat(),
         "run": _run_info(run),
         "note": note,
@@ -108,6 +112,7 @@ def write_report(session: Session, out_root: Path, version: int, run_id: int | N
     }
     summary["search_log"] = search_log(prisma_run, previous)
     summary["co_creation_detector"] = detector_status(session, detector or DetectorConfig())
+    summary["co_creation_alerts"] = alerts_of_run(session, run_id)
     changes = _changes(session, summary, previous)
     summary["changes"] = {k: v for k, v in changes.items() if k != "new_candidate_titles"}
 
@@ -480,14 +485,24 @@ def _prisma_markdown(counts: PrismaCounts) -> str:
                           [[r["stage"], r["box"], r["n"]] for r in counts.rows()])
 
 
+DEMO_BANNER = (
+    "> **Demo data, not the living review.** A report of the demo store that `make demo` fills "
+    "with two monthly updates against the bundled replay server, which serves real records of "
+    "peer-worker studies published after the review's cut-off in the APIs' own formats "
+    "(`livingreview/replay/demo/PROVENANCE.md`). Its counts say what the pipeline does, not what "
+    "the literature holds.")
+
+
 def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | None,
               prisma_run: PrismaCounts | None, prisma_all: PrismaCounts,
               comparisons: list, changes: dict[str, Any], previous: dict[str, Any] | None,
               csv: dict[str, Path], pngs: dict[str, Path]) -> str:
     version = summary["version"]
-    out: list[str] = [
-        f"# Living review, version {version}",
-        "",
+    out: list[str] = [f"# Living review, version {version}", ""]
+    if summary.get("demo"):
+        out = [f"# DEMO DATA: living review, version {version}", "",
+               DEMO_BANNER, ""]
+    out += [
         "*Peer Workers in Co-production and Co-creation in Mental Health and Substance Use "
         "Services: A Scoping Review* (Åkerblom & Ness, 2023, doi:10.1007/s10488-022-01242-x), "
         "kept up to date.",
@@ -548,6 +563,16 @@ def _markdown(summaries: Summaries, summary: dict[str, Any], run: UpdateRun | No
             "studies included (11 of them from reference lists, experts and scanning).", ""]
     out += _search_log_markdown(summary["search_log"])
     out += ["## Co-creation alerts", "", status_sentence(summary["co_creation_detector"]), ""]
+    alerts = summary.get("co_creation_alerts") or []
+    if run is not None:
+        out += [f"This run raised {len(alerts)} alert(s)" + (":" if alerts else "."), ""]
+        for item in alerts:
+            ident = f"doi:{item['doi']}" if item["doi"] else f"PMID {item['pmid']}"
+            passage = f" — \"{item['evidence'][0]}\"" if item["evidence"] else ""
+            out.append(f"- alert {item['alert_id']} (score {item['score']:g}): {item['title']} "
+                       f"({item['year']}; {ident}){passage}")
+        if alerts:
+            out.append("")
     out += ["## Figures", "",
             f"![Fig. 2: included studies per year]({pngs[figures.FIG2]})", "",
             f"![Fig. 3: included studies per region and period]({pngs[figures.FIG3]})", "",
