@@ -68,12 +68,15 @@ def test_make_demo_shows_the_reviews_field_over_two_monthly_updates(home):
 
     assert _run(first) == {
         "window": ["2021-12-14", "2025-07-31"],
-        "identified": {"pubmed": 6, "crossref": 11}, "dropped_by_strategy": {"pubmed": 0, "crossref": 1},
+        # OpenAlex and Europe PMC are enabled, but the demo scenario holds no recordings for them.
+        "identified": {"pubmed": 6, "crossref": 11, "openalex": 0, "europepmc": 0},
+        "dropped_by_strategy": {"pubmed": 0, "crossref": 1, "openalex": 0, "europepmc": 0},
         "mesh_date_pass_only": 1, "already_known": 0, "duplicates": {"doi": 3},
         "excluded": {"EX_REVIEW": 3}, "queued": 11, "co_creation": 0, "version": 1}
     assert _run(second) == {
         "window": ["2025-07-28", "2025-08-31"],
-        "identified": {"pubmed": 1, "crossref": 3}, "dropped_by_strategy": {"pubmed": 0, "crossref": 0},
+        "identified": {"pubmed": 1, "crossref": 3, "openalex": 0, "europepmc": 0},
+        "dropped_by_strategy": {"pubmed": 0, "crossref": 0, "openalex": 0, "europepmc": 0},
         "mesh_date_pass_only": 0, "already_known": 1, "duplicates": {"doi": 1},
         "excluded": {"EX_NOT_PRIMARY": 1}, "queued": 1, "co_creation": 1, "version": 2}
 
