@@ -171,7 +171,8 @@ def _store(session: Session, records: list[Record], result: ImportResult, *, pat
         result.included = _mark_included(session, by_study, path=path, run_id=result.run_id,
                                          identified_via=identified_via)
     finish_run(session, result.run_id, status="succeeded",
-               counts={"import": result.as_dict(), "identified_via": identified_via})
+               counts={"import": result.as_dict(), "identified_via": identified_via,
+                       "file": path.name})
 
 
 def _canonical_map(session: Session) -> dict[int, int]:

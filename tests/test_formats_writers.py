@@ -163,3 +163,11 @@ def test_a_name_ending_in_a_reserved_character_keeps_every_author_through_bibtex
     path = tmp_path / "names.bib"
     write_bibtex([Record(source="x", source_id="1", title="T", authors=authors)], path)
     assert read_bibtex(path)[0].authors == authors
+
+
+def test_ris_writes_an_en_dash_page_range_as_start_and_end_page(tmp_path):
+    path = tmp_path / "out.ris"
+    write_ris([Record(source="pubmed", source_id="1", title="A study", pages="525–531")], path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert "SP  - 525" in lines and "EP  - 531" in lines
+    assert read_file(path, "ris")[0].pages == "525-531"

@@ -183,18 +183,39 @@ def register(app: typer.Typer) -> None:
             require_schema(settings.database_url)
         except LivingReviewError as exc:
             _fail(str(exc))
+        from livingreview.screening.status import merged_record_ids, pending_candidates
+        from livingreview.store.models import StoredRecord
+
         with session_scope(settings.database_url) as session:
-            runs = table("run", "kind", "window", "status", "report", "started", title="Runs")
-            for run in session.scalars(select(UpdateRun).order_by(UpdateRun.id.desc()).limit(12)):
-                runs.add_row(str(run.id), run.kind, f"{run.window_start or ''} to {run.window_end or ''}",
-                             run.status, str(run.report_version or ""), f"{run.started_at:%Y-%m-%d %H:%M}")
-            console.print(runs)
+            stored = session.scalar(select(func.count()).select_from(StoredRecord))
+            merged = len(merged_record_ids(session))
+            console.print(f"Corpus: {stored - merged} records ({stored} stored, {merged} merged "
+                          "into a duplicate).")
+            # Update runs are numbered on their own (update 1, 2, ...); the store's run id stays
+            # beside them because reports and logs name it.
+            all_runs = list(session.scalars(select(UpdateRun).order_by(UpdateRun.id)))
+            updates = [r for r in all_runs if r.kind == "update"]
+            rows = table("update", "run id", "window", "status", "report", "started",
+                         title="Update runs")
+            for number, run in reversed(list(enumerate(updates, 1))[-12:]):
+                rows.add_row(str(number), str(run.id),
+                             f"{run.window_start or ''} to {run.window_end or ''}", run.status,
+                             str(run.report_version or ""), f"{run.started_at:%Y-%m-%d %H:%M}")
+            show(rows, "No update has run yet (`livingreview update`, or `make demo` offline).")
+            others = table("run id", "kind", "what", "status", "started",
+                           title="Other runs (baseline, imports, reports, samples)")
+            for run in [r for r in all_runs if r.kind != "update"][-12:][::-1]:
+                others.add_row(str(run.id), run.kind, _run_subject(run), run.status,
+                               f"{run.started_at:%Y-%m-%d %H:%M}")
+            show(others, "No other runs.")
             marks = table("source", "harvested until", "by run", title="Watermarks")
             for mark in session.scalars(select(Watermark)):
                 marks.add_row(mark.source, str(mark.harvested_until), str(mark.run_id))
-            console.print(marks)
+            show(marks, "No source has been harvested yet.")
+            pending = len(pending_candidates(session))
             queued = session.scalar(select(func.count()).select_from(Candidate))
-            console.print(f"{queued} candidate(s) queued in total (see `livingreview queue`).")
+            console.print(f"{pending} candidate(s) wait for a screening decision (see "
+                          f"`livingreview queue`); {queued} queued since the start.")
             undecided = session.scalar(select(func.count()).select_from(DuplicateLink)
                                        .where(DuplicateLink.status == "pending"))
             if undecided:
@@ -274,6 +295,16 @@ DEMO_NEXT_STEPS = (
     "  livingreview --demo queue\n"
     "  livingreview --demo screen --reviewer YOUR-NAME"
 )
+
+
+def _run_subject(run) -> str:
+    """What a non-update run was about: the imported file, the report version."""
+    counts = run.counts or {}
+    if run.kind == "import":
+        return counts.get("file") or "(file not recorded)"
+    if run.report_version:
+        return f"report version {run.report_version}"
+    return ""
 
 
 def _date(value: str | None, option: str) -> date | None:

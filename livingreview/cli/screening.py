@@ -273,7 +273,8 @@ def chart_scheme() -> None:
     """Show the charting fields and their allowed values."""
     from livingreview.screening.scheme import FIELDS, allowed_text
 
-    rows = table("field", "values", "allowed", title="Charting scheme (coding-scheme.md §2)")
+    rows = table("field", "values", "allowed",
+                 title="Charting scheme (docs/coding-scheme.md §2, field dictionary)")
     for spec in FIELDS.values():
         rows.add_row(spec.name, "several" if spec.multi else "one", allowed_text(spec.name))
     console.print(rows)

@@ -8,6 +8,7 @@ table below speaks the tags users see in their files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,9 @@ def ris_entry(record: Record) -> dict[str, Any]:
                              "title": record.title, "authors": list(record.authors)}
     if record.year is not None:
         entry["year"] = str(record.year)
-    start, _, end = (record.pages or "").partition("-")
+    # Publishers write page ranges with en or em dashes too ("525–531"): SP and EP either way.
+    start, _, end = re.sub(r"\s*[\u2010-\u2015\u2212]\s*", "-", record.pages or "").partition("-")
+    start, end = start.strip(), end.strip()
     entry.update({
         "secondary_title": record.journal, "volume": record.volume, "number": record.issue,
         "start_page": start or None, "end_page": end or None, "abstract": record.abstract,

@@ -1,6 +1,6 @@
 """The charting (coding) scheme: fields and allowed values, in one place.
 
-Derived from ``seed/coding-scheme.md`` §2 (field dictionary) and §3 (regions). Charting import,
+Derived from ``docs/coding-scheme.md`` (a copy of the seed's) §2 (field dictionary) and §3 (regions). Charting import,
 the baseline loader, validation and the summaries all read the allowed values from here.
 
 Decisions the scheme leaves open, made here and documented:
