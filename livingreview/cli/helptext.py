@@ -20,8 +20,8 @@ def value_name(param) -> str:
     """RECORD_ID, FILE, title_abstract|full_text: the name shown for a parameter's value."""
     if param.metavar:
         return param.metavar
-    descriptor = param.type_descriptor
-    choices = descriptor.choices if descriptor.is_choice else None
+    descriptor = getattr(param, "type_descriptor", None)  # absent when a command set its own type
+    choices = descriptor.choices if descriptor is not None and descriptor.is_choice else None
     if choices and not isinstance(param, TyperArgument):  # an argument's help names its choices
         return "|".join(c.value if isinstance(c, enum.Enum) else str(c) for c in choices)
     return (param.name or "value").upper()
