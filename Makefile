@@ -52,7 +52,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 
 bench-setup: $(BIN)/.bench-installed .venv-asreview/.installed
 
-bench: bench-dedup bench-screening bench-cocreation bench-update  ## benchmarks (numbers, next to the peers run in the same run)
+bench: bench-dedup bench-screening bench-cocreation bench-update bench-harvest  ## benchmarks (numbers, next to the peers run in the same run)
 
 bench-dedup: bench-setup
 	$(BIN)/python benchmarks/dedup.py $(BENCH_DATA)/dedup
@@ -66,6 +66,9 @@ bench-screening: bench-setup
 
 bench-update: bench-setup  ## one monthly update end to end at 13,000+1,000 and 100,000+10,000 records
 	$(BIN)/python benchmarks/update.py $(BENCH_DATA)/dedup
+
+bench-harvest: setup  ## harvest cost per source against the replay server scaled to 10,000 and 100,000 records
+	nice $(BIN)/python benchmarks/harvest.py
 
 bench-cocreation: setup
 	$(BIN)/python benchmarks/cocreation.py
