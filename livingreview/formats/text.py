@@ -40,7 +40,12 @@ def read_text(path: str | Path) -> DecodedText:
         raise InputError(str(path), "file", "the file cannot be read (permission denied)",
                          "make the file readable for your user") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return DecodedText(_newlines(data.decode("utf-16")), "utf-16")
+        try:
+            return DecodedText(_newlines(data.decode("utf-16")), "utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(str(path), f"byte {exc.start}", "the file starts with a UTF-16 "
+                             "byte-order mark but is not valid UTF-16 (damaged or cut short)",
+                             "export it again, or save it as UTF-8") from None
     if b"\x00" in data[:4096]:
         raise InputError(str(path), "file", "this is a binary file (it contains NUL bytes), not "
                          "a text export", "export the references as RIS, BibTeX, MEDLINE (.nbib) "

@@ -127,6 +127,9 @@ REGRESSIONS = [
     # A stray CR and control byte inside the first line: rispy raised KeyError(None).
     ("included_endnote.ris", (FORMATS_DIR / "included_endnote.ris").read_bytes()
      .replace(b"JOUR\r\n", b"JOUR\r\x01", 1), ".ris"),
+    # A UTF-16 byte-order mark before text that is not UTF-16: UnicodeDecodeError escaped.
+    ("malformed_no_title_column.csv",
+     b"\xfe\xff" + (FORMATS_DIR / "malformed_no_title_column.csv").read_bytes(), ".csv"),
 ]
 
 
