@@ -28,7 +28,7 @@ FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0)
 
 @pytest.fixture(scope="module")
 def server():
-    with running_replay_server("demo", enforce_rate_limits=True) as running:
+    with running_replay_server("recordings", enforce_rate_limits=True) as running:
         yield running
 
 

@@ -32,7 +32,7 @@ EPMC = json.loads((RECORDINGS_DIR / "europepmc" / "search_cancer_core.json").rea
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, prefect_harness):
-    with running_replay_server(scenario="demo") as replay:
+    with running_replay_server(scenario="recordings") as replay:
         monkeypatch.setenv("LR_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
         monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
         for name, url in replay.environment().items():
