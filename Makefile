@@ -37,7 +37,7 @@ test: setup postgres-server  ## the whole test suite, offline
 	$(BIN)/python -m pytest -q
 
 # pytest exits 5 when the marker selects nothing; that is no failure.
-test-slow: setup postgres-server  ## the long reliability sweeps (every kill point; CI runs them)
+test-slow: setup postgres-server  ## the long reliability sweeps (every kill point, 3,000 fuzzed files)
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
 $(BIN)/.bench-installed: $(BIN)/.installed
