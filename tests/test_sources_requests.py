@@ -22,7 +22,10 @@ QUERY = """("Peer Group"[MeSH Terms:noexp] OR "peer support*"[tiab])
 def settings(tmp_path):
     return Settings.from_env(home=tmp_path, contact_email="maint@example.org",
                              pubmed_base_url="http://127.0.0.1:9/entrez/eutils/",
-                             crossref_base_url="http://127.0.0.1:9", ncbi_api_key=Secret(KEY))
+                             crossref_base_url="http://127.0.0.1:9",
+                             openalex_base_url="http://127.0.0.1:9",
+                             europepmc_base_url="http://127.0.0.1:9/europepmc/webservices/rest",
+                             ncbi_api_key=Secret(KEY))
 
 
 def form(request: httpx.Request) -> dict[str, str]:
